@@ -43,6 +43,64 @@ pub struct Dependency {
     pub source: Source,
     /// Repository-relative path of the file this came from.
     pub manifest: String,
+    /// Where the file records this package, for "why is this here?": npm install paths
+    /// (`node_modules/a/node_modules/b`), yarn descriptors, pnpm keys, … Several when duplicate
+    /// entries were merged; empty when the format has only one place per package.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl Dependency {
+    /// A pinned registry package with unknown directness and scope; adjust the public fields
+    /// (or use the `with_*` setters) for anything else.
+    pub fn new(
+        ecosystem: Ecosystem,
+        name: impl Into<String>,
+        version: impl Into<String>,
+        manifest: impl Into<String>,
+    ) -> Self {
+        Self {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            pinned: true,
+            direct: None,
+            scope: Scope::Unknown,
+            source: Source::Registry,
+            manifest: manifest.into(),
+            paths: Vec::new(),
+        }
+    }
+
+    /// Sets [`Dependency::direct`].
+    pub fn with_direct(mut self, direct: Option<bool>) -> Self {
+        self.direct = direct;
+        self
+    }
+
+    /// Sets [`Dependency::scope`].
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Sets [`Dependency::source`].
+    pub fn with_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Sets [`Dependency::pinned`].
+    pub fn with_pinned(mut self, pinned: bool) -> Self {
+        self.pinned = pinned;
+        self
+    }
+
+    /// Adds one entry to [`Dependency::paths`].
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.paths.push(path.into());
+        self
+    }
 }
 
 /// A dependency edge between two entries of [`Parsed::packages`], by index: `from` depends on `to`.

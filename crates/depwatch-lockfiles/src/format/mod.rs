@@ -1,0 +1,19 @@
+//! One parser per format. Each module exposes `pub(crate) fn parse(input: &Input<'_>) -> Parsed`.
+
+use crate::{Format, Input};
+use depwatch_core::{Diagnostic, Parsed};
+
+// Rust and JavaScript formats.
+
+// Python, Ruby, PHP, Go, Java and .NET formats.
+
+/// The answer for a format whose parser has not landed yet: an explicit Error, never a silent
+/// zero.
+pub(crate) fn unsupported(format: Format, input: &Input<'_>) -> Parsed {
+    let mut out = Parsed::default();
+    out.diagnostics.push(Diagnostic::error(
+        input.path,
+        format!("format {format} is not supported yet"),
+    ));
+    out
+}
