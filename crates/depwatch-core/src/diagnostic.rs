@@ -28,7 +28,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(level: DiagnosticLevel, source: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        level: DiagnosticLevel,
+        source: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self { source: source.into(), line: None, level, message: message.into() }
     }
 
