@@ -1,0 +1,111 @@
+//! depwatch's application layer.
+//!
+//! The desktop shell and the CLI both go through this crate: it owns where data lives, how
+//! logging is set up, and the operations on an open [`App`]. It never depends on Tauri; the
+//! shell turns what it returns into UI updates.
+
+mod data_dir;
+mod logging;
+mod monitoring;
+
+pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
+pub use logging::{init_logging, LogGuard, LoggingError};
+pub use monitoring::Monitoring;
+
+use depwatch_store::{Store, StoreError};
+
+/// An open depwatch installation: its data directory and database.
+#[derive(Debug)]
+pub struct App {
+    data_dir: DataDir,
+    store: Store,
+}
+
+/// Why the app could not start or an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the UI's status area and `depwatch db info` show about the installation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub database_path: String,
+    pub schema_version: u32,
+    pub monitoring: Monitoring,
+}
+
+const MONITORING_PAUSED: &str = "monitoring.paused";
+
+impl App {
+    /// Opens the installation in `data_dir`, creating the directory and database and applying
+    /// migrations on first start.
+    pub fn open(data_dir: DataDir) -> Result<App, AppError> {
+        data_dir.ensure()?;
+        let store = Store::open(&data_dir.database_path())?;
+        Ok(App { data_dir, store })
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Version, paths, schema version and monitoring state.
+    pub fn info(&self) -> Result<AppInfo, AppError> {
+        Ok(AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_dir: self.data_dir.path().display().to_string(),
+            database_path: self.store.path().display().to_string(),
+            schema_version: self.store.schema_version()?,
+            monitoring: self.monitoring()?,
+        })
+    }
+
+    /// Whether push intake and polling run; persisted across restarts.
+    pub fn monitoring(&self) -> Result<Monitoring, AppError> {
+        let paused = self.store.setting::<bool>(MONITORING_PAUSED)?.unwrap_or(false);
+        Ok(if paused { Monitoring::Paused } else { Monitoring::Active })
+    }
+
+    /// Pauses or resumes monitoring and returns the new state.
+    pub fn set_monitoring(&self, monitoring: Monitoring) -> Result<Monitoring, AppError> {
+        self.store.set_setting(MONITORING_PAUSED, &(monitoring == Monitoring::Paused))?;
+        tracing::info!(?monitoring, "monitoring state changed");
+        Ok(monitoring)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_creates_the_database_and_monitoring_defaults_to_active() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(DataDir::new(dir.path().join("fresh"))).unwrap();
+        let info = app.info().unwrap();
+        assert_eq!(info.schema_version, depwatch_store::latest_schema_version());
+        assert_eq!(info.monitoring, Monitoring::Active);
+        assert!(app.data_dir().database_path().exists());
+    }
+
+    #[test]
+    fn paused_monitoring_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
+        assert_eq!(app.set_monitoring(Monitoring::Paused).unwrap(), Monitoring::Paused);
+        drop(app);
+        let app = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
+        assert_eq!(app.monitoring().unwrap(), Monitoring::Paused);
+    }
+}

@@ -1,0 +1,36 @@
+//! The command tree. Each group of subcommands lives in its own module.
+
+mod db;
+
+use clap::{Parser, Subcommand};
+use depwatch_app::DataDir;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// depwatch watches the dependencies of your Bitbucket Server repositories for vulnerable packages.
+#[derive(Debug, Parser)]
+#[command(name = "depwatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Directory holding depwatch's database and logs (default: the platform's data directory,
+    /// or $DEPWATCH_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect or upgrade the database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::resolve(cli.data_dir)?;
+    match cli.command {
+        Command::Db(cmd) => db::run(cmd, &data_dir),
+    }
+}

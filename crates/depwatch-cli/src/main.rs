@@ -1,0 +1,19 @@
+//! `depwatch`: the headless command-line interface over the same crates as the desktop app.
+
+mod command;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = command::Cli::parse();
+    match command::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line: "what failed: why".
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
