@@ -32,26 +32,13 @@ pub const EVENT_PING: &str = "diagnostics:ping";
 pub enum WebhookError {
     /// The body is not JSON at all (or is cut short).
     #[error("{format} payload is not valid JSON (line {line}, column {column}): {message}")]
-    Syntax {
-        format: &'static str,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { format: &'static str, line: usize, column: usize, message: String },
     /// The body is JSON but a field has the wrong type or is missing.
     #[error("{format} payload field `{field}` has an unexpected shape: {message}")]
-    Shape {
-        format: &'static str,
-        field: String,
-        message: String,
-    },
+    Shape { format: &'static str, field: String, message: String },
     /// A field has the right type but a value depwatch cannot use (a malformed hash or date).
     #[error("{format} payload field `{field}` is invalid: {message}")]
-    Field {
-        format: &'static str,
-        field: String,
-        message: String,
-    },
+    Field { format: &'static str, field: String, message: String },
     /// The request comes from a sender depwatch does not support.
     #[error("{0}")]
     Unsupported(UnsupportedSource),
@@ -86,9 +73,8 @@ impl Ts {
     /// When the number is out of range or the string is not a date with an offset.
     pub fn to_utc(&self) -> Result<DateTime<Utc>, TimestampError> {
         match self {
-            Ts::Ms(ms) => DateTime::from_timestamp_millis(*ms).ok_or_else(|| TimestampError {
-                value: ms.to_string(),
-            }),
+            Ts::Ms(ms) => DateTime::from_timestamp_millis(*ms)
+                .ok_or_else(|| TimestampError { value: ms.to_string() }),
             Ts::Iso(s) => parse_date(s),
         }
     }
@@ -104,9 +90,7 @@ pub fn parse_date(s: &str) -> Result<DateTime<Utc>, TimestampError> {
     DateTime::parse_from_rfc3339(s)
         .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| TimestampError {
-            value: s.to_owned(),
-        })
+        .map_err(|_| TimestampError { value: s.to_owned() })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,9 +355,7 @@ impl CommitHash {
     pub fn parse_optional(s: &str) -> Result<Option<CommitHash>, String> {
         let s = s.trim();
         if !(s.len() == 40 || s.len() == 64) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "`{s}` is not a git object id (40 or 64 hex digits)"
-            ));
+            return Err(format!("`{s}` is not a git object id (40 or 64 hex digits)"));
         }
         if s.bytes().all(|b| b == b'0') {
             return Ok(None);
@@ -545,10 +527,7 @@ impl fmt::Display for UnsupportedSource {
                  Bitbucket Cloud or the Moveworkforward \"Post Webhooks for Bitbucket\" plugin"
             }
         };
-        write!(
-            f,
-            "{what}, which depwatch does not support; {SUPPORTED_SOURCES}"
-        )
+        write!(f, "{what}, which depwatch does not support; {SUPPORTED_SOURCES}")
     }
 }
 
@@ -566,9 +545,7 @@ pub struct SenderHeaders<'a> {
 /// Recognizes unsupported senders from headers alone (no body parsing, so it is safe to call
 /// before signature verification).
 pub fn detect_unsupported_headers(h: SenderHeaders<'_>) -> Option<UnsupportedSource> {
-    if h.bitbucket_type
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("server"))
-    {
+    if h.bitbucket_type.is_some_and(|t| t.trim().eq_ignore_ascii_case("server")) {
         return Some(UnsupportedSource::MoveworkforwardPostWebhooks);
     }
     if h.has_hook_uuid || h.event_key.is_some_and(|k| k.trim() == "repo:push") {
@@ -580,10 +557,7 @@ pub fn detect_unsupported_headers(h: SenderHeaders<'_>) -> Option<UnsupportedSou
 /// Recognizes a Cloud-style body (`push.changes`). Call it only on authenticated bodies.
 pub fn detect_unsupported_body(body: &[u8]) -> Option<UnsupportedSource> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value
-        .get("push")
-        .and_then(|p| p.get("changes"))
-        .map(|_| UnsupportedSource::CloudStylePayload)
+    value.get("push").and_then(|p| p.get("changes")).map(|_| UnsupportedSource::CloudStylePayload)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,11 +575,7 @@ fn parse<T: serde::de::DeserializeOwned>(
             if let Some(source) = detect_unsupported_body(body) {
                 return WebhookError::Unsupported(source);
             }
-            WebhookError::Shape {
-                format,
-                field,
-                message: inner.to_string(),
-            }
+            WebhookError::Shape { format, field, message: inner.to_string() }
         } else {
             WebhookError::Syntax {
                 format,
@@ -706,11 +676,7 @@ struct Normalizer {
 
 impl Normalizer {
     fn field_err(&self, field: String, message: impl Into<String>) -> WebhookError {
-        WebhookError::Field {
-            format: self.format.label(),
-            field,
-            message: message.into(),
-        }
+        WebhookError::Field { format: self.format.label(), field, message: message.into() }
     }
 
     fn hash(&self, field: String, value: &str) -> Result<Option<CommitHash>, WebhookError> {
@@ -731,8 +697,7 @@ impl Normalizer {
         }
         let ts = |name: &str, t: Option<&Ts>| {
             t.map(|t| {
-                t.to_utc()
-                    .map_err(|e| self.field_err(format!("{field}.{name}"), e.to_string()))
+                t.to_utc().map_err(|e| self.field_err(format!("{field}.{name}"), e.to_string()))
             })
             .transpose()
         };
@@ -750,11 +715,7 @@ impl Normalizer {
             author_email: c.author.as_ref().and_then(|a| a.email_address.clone()),
             author_time,
             committer_time,
-            summary: c
-                .message
-                .as_deref()
-                .and_then(|m| m.lines().next())
-                .map(str::to_owned),
+            summary: c.message.as_deref().and_then(|m| m.lines().next()).map(str::to_owned),
             parents,
             link,
         });
@@ -792,11 +753,8 @@ impl Normalizer {
             };
             let from = self.hash(format!("{at}.fromHash"), &c.from_hash)?;
             let to = self.hash(format!("{at}.toHash"), &c.to_hash)?;
-            let declared = c
-                .reference
-                .as_ref()
-                .and_then(|r| r.kind.as_deref())
-                .map(str::to_ascii_uppercase);
+            let declared =
+                c.reference.as_ref().and_then(|r| r.kind.as_deref()).map(str::to_ascii_uppercase);
             let kind = match declared.as_deref() {
                 Some("BRANCH") => RefKind::Branch,
                 Some("TAG") => RefKind::Tag,
@@ -804,11 +762,8 @@ impl Normalizer {
                 _ if ref_id.starts_with("refs/tags/") => RefKind::Tag,
                 _ => RefKind::Other,
             };
-            let display_id = c
-                .reference
-                .as_ref()
-                .and_then(|r| r.display_id.clone())
-                .unwrap_or_else(|| {
+            let display_id =
+                c.reference.as_ref().and_then(|r| r.display_id.clone()).unwrap_or_else(|| {
                     ref_id
                         .strip_prefix("refs/heads/")
                         .or_else(|| ref_id.strip_prefix("refs/tags/"))
@@ -828,18 +783,8 @@ impl Normalizer {
                 ));
             }
             let peel_required = kind == RefKind::Tag
-                && to
-                    .as_ref()
-                    .is_some_and(|t| !self.commits.iter().any(|h| &h.id == t));
-            out.push(RefChange {
-                ref_id,
-                display_id,
-                kind,
-                from,
-                to,
-                change,
-                peel_required,
-            });
+                && to.as_ref().is_some_and(|t| !self.commits.iter().any(|h| &h.id == t));
+            out.push(RefChange { ref_id, display_id, kind, from, to, change, peel_required });
         }
         if out.is_empty() {
             diagnostics.push(Diagnostic::info(
@@ -856,13 +801,7 @@ fn self_link(links: Option<&Links>) -> Option<String> {
 }
 
 fn source_label(format: PayloadFormat, repo: &Repository) -> String {
-    format!(
-        "{} {}/{} (id {})",
-        format.label(),
-        repo.project.key,
-        repo.slug,
-        repo.id
-    )
+    format!("{} {}/{} (id {})", format.label(), repo.project.key, repo.slug, repo.id)
 }
 
 impl RefsChanged {
@@ -873,10 +812,7 @@ impl RefsChanged {
     /// A malformed hash, date, change type or missing ref id, naming the field.
     pub fn to_push_event(&self) -> Result<PushEvent, WebhookError> {
         let format = PayloadFormat::NativeWebhook;
-        let mut n = Normalizer {
-            format,
-            commits: Vec::new(),
-        };
+        let mut n = Normalizer { format, commits: Vec::new() };
         if let Some(c) = &self.to_commit {
             n.add_commit("toCommit", c, None)?;
         }
@@ -908,20 +844,13 @@ impl PostReceive {
     /// A malformed hash, timestamp, change type or missing ref id, naming the field.
     pub fn to_push_event(&self) -> Result<PushEvent, WebhookError> {
         let format = PayloadFormat::PostReceivePlugin;
-        let mut n = Normalizer {
-            format,
-            commits: Vec::new(),
-        };
+        let mut n = Normalizer { format, commits: Vec::new() };
         let mut commits_complete = true;
         if let Some(page) = &self.changesets {
             for (i, cs) in page.values.iter().enumerate() {
                 let link = self_link(cs.links.as_ref())
                     .or_else(|| cs.link.as_ref().map(|l| l.url.clone()));
-                n.add_commit(
-                    &format!("changesets.values[{i}].toCommit"),
-                    &cs.to_commit,
-                    link,
-                )?;
+                n.add_commit(&format!("changesets.values[{i}].toCommit"), &cs.to_commit, link)?;
             }
             commits_complete = page.is_last_page.unwrap_or(false);
         }
@@ -1005,10 +934,7 @@ mod tests {
     fn bad_dates_are_errors_naming_the_value() {
         let e = parse_date("yesterday").unwrap_err();
         assert!(e.to_string().contains("`yesterday`"), "{e}");
-        assert!(
-            parse_date("2025-03-14T09:26:53").is_err(),
-            "no offset is ambiguous"
-        );
+        assert!(parse_date("2025-03-14T09:26:53").is_err(), "no offset is ambiguous");
     }
 
     #[test]
@@ -1023,9 +949,7 @@ mod tests {
     fn zero_hash_is_none_and_bad_hash_is_error() {
         assert_eq!(CommitHash::parse_optional(&"0".repeat(40)).unwrap(), None);
         assert_eq!(CommitHash::parse_optional(&"0".repeat(64)).unwrap(), None);
-        let h = CommitHash::parse_optional(&"AB".repeat(20))
-            .unwrap()
-            .unwrap();
+        let h = CommitHash::parse_optional(&"AB".repeat(20)).unwrap().unwrap();
         assert_eq!(h.as_str(), "ab".repeat(20));
         assert!(CommitHash::parse_optional("abc").is_err());
         assert!(CommitHash::parse_optional(&"g".repeat(40)).is_err());
@@ -1033,23 +957,14 @@ mod tests {
 
     #[test]
     fn header_detection() {
-        let cloud = SenderHeaders {
-            event_key: Some("repo:push"),
-            ..SenderHeaders::default()
-        };
-        assert_eq!(
-            detect_unsupported_headers(cloud),
-            Some(UnsupportedSource::BitbucketCloud)
-        );
+        let cloud = SenderHeaders { event_key: Some("repo:push"), ..SenderHeaders::default() };
+        assert_eq!(detect_unsupported_headers(cloud), Some(UnsupportedSource::BitbucketCloud));
         let uuid = SenderHeaders {
             event_key: Some("repo:refs_changed"),
             has_hook_uuid: true,
             bitbucket_type: None,
         };
-        assert_eq!(
-            detect_unsupported_headers(uuid),
-            Some(UnsupportedSource::BitbucketCloud)
-        );
+        assert_eq!(detect_unsupported_headers(uuid), Some(UnsupportedSource::BitbucketCloud));
         let mwf = SenderHeaders {
             event_key: Some("repo:push"),
             has_hook_uuid: false,
@@ -1059,16 +974,11 @@ mod tests {
             detect_unsupported_headers(mwf),
             Some(UnsupportedSource::MoveworkforwardPostWebhooks)
         );
-        let native = SenderHeaders {
-            event_key: Some("repo:refs_changed"),
-            ..SenderHeaders::default()
-        };
+        let native =
+            SenderHeaders { event_key: Some("repo:refs_changed"), ..SenderHeaders::default() };
         assert_eq!(detect_unsupported_headers(native), None);
         let msg = UnsupportedSource::BitbucketCloud.to_string();
-        assert!(
-            msg.contains("does not support") && msg.contains("Web Post Hooks"),
-            "{msg}"
-        );
+        assert!(msg.contains("does not support") && msg.contains("Web Post Hooks"), "{msg}");
     }
 
     #[test]
@@ -1108,10 +1018,7 @@ mod tests {
         let body = br#"{"actor":{},"repository":{"fullName":"a/b"},"push":{"changes":[]}}"#;
         let e = parse_refs_changed(body).unwrap_err();
         assert!(
-            matches!(
-                e,
-                WebhookError::Unsupported(UnsupportedSource::CloudStylePayload)
-            ),
+            matches!(e, WebhookError::Unsupported(UnsupportedSource::CloudStylePayload)),
             "{e}"
         );
         let e = parse_post_receive(body).unwrap_err();

@@ -11,11 +11,7 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    read(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/webhook")
-            .join(name),
-    )
+    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/webhook").join(name))
 }
 
 #[test]
@@ -54,10 +50,7 @@ fn unsupported_bodies_are_named() {
         let body = read(path);
         let native = normalize_refs_changed(&body).unwrap_err();
         let plugin = normalize_post_receive(&body).unwrap_err();
-        assert!(matches!(
-            native,
-            WebhookError::Unsupported(UnsupportedSource::CloudStylePayload)
-        ));
+        assert!(matches!(native, WebhookError::Unsupported(UnsupportedSource::CloudStylePayload)));
         assert!(matches!(plugin, WebhookError::Unsupported(_)));
         insta::assert_snapshot!(native.to_string());
     });
@@ -67,16 +60,10 @@ fn unsupported_bodies_are_named() {
 fn zero_hashes_become_none() {
     let add = normalize_refs_changed(&fixture("native-branch-add.json")).unwrap();
     let c = &add.ref_changes[0];
-    assert_eq!(
-        (c.change, c.from.is_none(), c.to.is_some()),
-        (ChangeKind::Add, true, true)
-    );
+    assert_eq!((c.change, c.from.is_none(), c.to.is_some()), (ChangeKind::Add, true, true));
     let del = normalize_refs_changed(&fixture("native-branch-delete.json")).unwrap();
     let c = &del.ref_changes[0];
-    assert_eq!(
-        (c.change, c.from.is_some(), c.to.is_none()),
-        (ChangeKind::Delete, true, true)
-    );
+    assert_eq!((c.change, c.from.is_some(), c.to.is_none()), (ChangeKind::Delete, true, true));
     assert!(del.commits.is_empty(), "DELETE carries no toCommit");
 }
 
@@ -107,15 +94,9 @@ fn epoch_ms_and_iso_timestamps_agree_on_the_instant() {
     let t = iso.commits[0].author_time.unwrap();
     assert_eq!(t.timestamp_millis(), 1_762_157_742_000);
     let ms = normalize_refs_changed(&fixture("native-9x-update.json")).unwrap();
-    assert_eq!(
-        ms.commits[0].author_time.unwrap().timestamp_millis(),
-        1_741_940_815_000
-    );
+    assert_eq!(ms.commits[0].author_time.unwrap().timestamp_millis(), 1_741_940_815_000);
     // `+0100` without a colon.
-    assert_eq!(
-        ms.occurred_at.unwrap().to_rfc3339(),
-        "2025-03-14T08:26:53+00:00"
-    );
+    assert_eq!(ms.occurred_at.unwrap().to_rfc3339(), "2025-03-14T08:26:53+00:00");
 }
 
 #[test]
@@ -123,20 +104,14 @@ fn plugin_cap_is_reported_as_incomplete() {
     let e = normalize_post_receive(&fixture("plugin-branch-create-capped.json")).unwrap();
     assert_eq!(e.commits.len(), 100);
     assert!(!e.commits_complete);
-    assert!(e
-        .diagnostics
-        .iter()
-        .any(|d| d.message.contains("truncated")));
+    assert!(e.diagnostics.iter().any(|d| d.message.contains("truncated")));
 }
 
 #[test]
 fn empty_changes_are_accepted_with_a_diagnostic() {
     let e = normalize_refs_changed(&fixture("native-empty-changes.json")).unwrap();
     assert!(e.ref_changes.is_empty());
-    assert!(e
-        .diagnostics
-        .iter()
-        .any(|d| d.message.contains("reconcile")));
+    assert!(e.diagnostics.iter().any(|d| d.message.contains("reconcile")));
 }
 
 #[test]
