@@ -37,6 +37,12 @@ pub enum StoreError {
     },
     #[error("setting `{key}` holds a value that cannot be read: {message}")]
     BadSetting { key: String, message: String },
+    #[error("inbox entry {id} row is unreadable: {message}")]
+    BadInboxRow { id: i64, message: String },
+    #[error("inbox entry {id} is not claimed (state: {}); only a claimed entry can be finished", state.as_deref().unwrap_or("no such entry"))]
+    InboxNotClaimed { id: i64, state: Option<String> },
+    #[error("inbox entry {id} has not failed (state: {}); only failed entries can be retried", state.as_deref().unwrap_or("no such entry"))]
+    InboxNotFailed { id: i64, state: Option<String> },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -6,10 +6,14 @@
 //! before anything is written to it.
 
 mod error;
+mod inbox;
 mod migration;
 mod setting;
 
 pub use error::StoreError;
+pub use inbox::{
+    ClaimedInboxEntry, InboxId, InboxRecord, InboxState, InsertOutcome, NewInboxEntry,
+};
 pub use migration::{Migration, MIGRATIONS};
 
 use rusqlite::{Connection, OpenFlags};

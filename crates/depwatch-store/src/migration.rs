@@ -14,8 +14,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { name: "0001_settings", sql: include_str!("../migrations/0001_settings.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_settings", sql: include_str!("../migrations/0001_settings.sql") },
+    Migration { name: "0002_inbox", sql: include_str!("../migrations/0002_inbox.sql") },
+];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
