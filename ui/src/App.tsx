@@ -1,0 +1,135 @@
+import { useEffect } from "react";
+import type { Backend } from "./backend";
+import { BackendProvider, useAppInfo, useBackend, useQuery } from "./app/context";
+import { href, navigate, useRoute, type Route } from "./app/router";
+import { DashboardScreen } from "./screens/Dashboard";
+
+const NAV: { route: Route; label: string; key: string; section: string }[] = [
+  { route: { name: "dashboard" }, label: "Dashboard", key: "1", section: "Monitor" },
+];
+
+function activeNav(route: Route): string {
+  if (route.name === "repository") return "repositories";
+  if (route.name === "advisory") return "findings";
+  return route.name;
+}
+
+export function App({ backend }: { backend: Backend }) {
+  return (
+    <BackendProvider backend={backend}>
+      <Shell />
+    </BackendProvider>
+  );
+}
+
+function Shell() {
+  const route = useRoute();
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const target = e.target as HTMLElement | null;
+      const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === "/") {
+        const search = document.querySelector<HTMLInputElement>("main [data-search]");
+        if (search) {
+          e.preventDefault();
+          search.focus();
+          search.select();
+        }
+      } else if (document.querySelector(".dialog") === null) {
+        const item = NAV.find((n) => n.key === e.key);
+        if (item) {
+          e.preventDefault();
+          navigate(item.route);
+        }
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  useEffect(() => {
+    document.querySelector<HTMLElement>("main h1")?.focus({ preventScroll: true });
+  }, [route.name]);
+
+  const current = activeNav(route);
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">◆</span> depwatch
+        </div>
+        {["Monitor"].map((section) => (
+          <div key={section} className="nav-section">
+            <div className="nav-heading">{section}</div>
+            <ul>
+              {NAV.filter((n) => n.section === section).map((n) => (
+                <li key={n.route.name}>
+                  <a href={href(n.route)} className={current === n.route.name ? "nav-item active" : "nav-item"} aria-current={current === n.route.name ? "page" : undefined}>
+                    <span>{n.label}</span>
+                    <kbd aria-hidden="true">{n.key}</kbd>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+        <StatusArea />
+      </nav>
+      <main id="main" className="content">
+        <Screen route={route} />
+      </main>
+    </div>
+  );
+}
+
+function Screen({ route }: { route: Route }) {
+  switch (route.name) {
+    default:
+      return <DashboardScreen />;
+  }
+}
+
+/** Sidebar footer: connection, monitoring toggle, app and schema version (read by the
+ * real-window WebDriver test through the data-testids). */
+function StatusArea() {
+  const backend = useBackend();
+  const info = useAppInfo();
+  const connection = useQuery((b) => b.getConnection(), [], ["connection"]);
+  const paused = info.data?.monitoring === "paused";
+  return (
+    <footer className="status-area" aria-label="Status">
+      {connection.data && (
+        <div className="status-line" title={connection.data.instanceUrl ?? undefined}>
+          <span className={`dot ${connection.data.connected ? "dot-ok" : "dot-off"}`} aria-hidden="true" />
+          {connection.data.connected ? (connection.data.instanceUrl ?? "").replace(/^https?:\/\//, "") : "Not connected"}
+        </div>
+      )}
+      {info.data && (
+        <button
+          type="button"
+          className={`monitor-toggle ${paused ? "paused" : ""}`}
+          aria-pressed={!paused}
+          onClick={async () => {
+            const next = await backend.setMonitoring(!paused).catch(() => null);
+            if (next) info.setData(next);
+          }}
+        >
+          <span className={`dot ${paused ? "dot-warn" : "dot-ok"}`} aria-hidden="true" />
+          {paused ? "Monitoring paused" : "Monitoring active"}
+        </button>
+      )}
+      {info.status === "error" && <div className="status-line error-text" role="alert">{info.error.message}</div>}
+      <div className="versions">
+        <span>
+          v<span data-testid="app-version">{info.data?.version ?? ""}</span>
+        </span>
+        <span>
+          schema <span data-testid="schema-version">{info.data?.schemaVersion ?? ""}</span>
+        </span>
+      </div>
+    </footer>
+  );
+}
