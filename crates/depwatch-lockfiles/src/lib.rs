@@ -328,8 +328,8 @@ fn dispatch_guarded(format: Format, input: &Input<'_>) -> Parsed {
 fn dispatch(format: Format, input: &Input<'_>) -> Parsed {
     match format {
         // Rust and JavaScript.
-        Format::CargoLock => format::unsupported(format, input),
-        Format::CargoToml => format::unsupported(format, input),
+        Format::CargoLock => format::cargo_lock::parse(input),
+        Format::CargoToml => format::cargo_toml::parse(input),
         Format::PackageLock => format::unsupported(format, input),
         Format::YarnLock => format::unsupported(format, input),
         Format::PnpmLock => format::unsupported(format, input),

@@ -19,6 +19,55 @@ pub fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|b| b.is_ascii_whitespace())
 }
 
+/// Marks every package reachable from `starts` (inclusive) along `edges`, for `n` packages.
+pub fn reachable(n: usize, edges: &[Edge], starts: impl IntoIterator<Item = usize>) -> Vec<bool> {
+    let mut adjacency: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in edges {
+        if let Some(list) = adjacency.get_mut(e.from) {
+            list.push(e.to);
+        }
+    }
+    let mut seen = vec![false; n];
+    let mut stack: Vec<usize> = starts.into_iter().filter(|&s| s < n).collect();
+    while let Some(i) = stack.pop() {
+        match seen.get_mut(i) {
+            Some(flag) if !*flag => *flag = true,
+            _ => continue,
+        }
+        if let Some(next) = adjacency.get(i) {
+            stack.extend(next.iter().copied().filter(|&j| j < n));
+        }
+    }
+    seen
+}
+
+/// Scope by reachability: prod if reachable from a prod start, else unknown if reachable from
+/// a start of unknown kind, else dev if reachable from a dev start, else unknown.
+pub fn scopes_by_reachability(
+    n: usize,
+    edges: &[Edge],
+    prod: &[usize],
+    dev: &[usize],
+    unknown: &[usize],
+) -> Vec<Scope> {
+    let p = reachable(n, edges, prod.iter().copied());
+    let d = reachable(n, edges, dev.iter().copied());
+    let u = reachable(n, edges, unknown.iter().copied());
+    (0..n)
+        .map(|i| {
+            if p.get(i) == Some(&true) {
+                Scope::Prod
+            } else if u.get(i) == Some(&true) {
+                Scope::Unknown
+            } else if d.get(i) == Some(&true) {
+                Scope::Dev
+            } else {
+                Scope::Unknown
+            }
+        })
+        .collect()
+}
+
 /// Post-processing applied to every parser's output by [`crate::parse`].
 pub(crate) fn finish(format: Format, input: &Input<'_>, mut parsed: Parsed) -> Parsed {
     for dep in &mut parsed.packages {

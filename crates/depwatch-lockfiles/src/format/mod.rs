@@ -4,6 +4,8 @@ use crate::{Format, Input};
 use depwatch_core::{Diagnostic, Parsed};
 
 // Rust and JavaScript formats.
+pub(crate) mod cargo_lock;
+pub(crate) mod cargo_toml;
 
 // Python, Ruby, PHP, Go, Java and .NET formats.
 
