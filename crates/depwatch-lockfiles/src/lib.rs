@@ -56,9 +56,7 @@ impl ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        Self {
-            max_bytes: Self::DEFAULT_MAX_BYTES,
-        }
+        Self { max_bytes: Self::DEFAULT_MAX_BYTES }
     }
 }
 
@@ -85,10 +83,7 @@ impl<'a> Input<'a> {
     /// The file as UTF-8 text without a byte-order mark, or an Error diagnostic naming the
     /// byte offset and line of the first invalid byte.
     pub fn text(&self) -> Result<&'a str, Diagnostic> {
-        let bytes = self
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(self.bytes);
+        let bytes = self.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(self.bytes);
         std::str::from_utf8(bytes).map_err(|e| {
             let offset = e.valid_up_to();
             Diagnostic::error(
@@ -383,22 +378,13 @@ mod tests {
             ("go.sum", Format::GoSum),
             ("pom.xml", Format::PomXml),
             ("gradle.lockfile", Format::GradleLockfile),
-            (
-                "gradle/dependency-locks/compileClasspath.lockfile",
-                Format::GradleLockfile,
-            ),
+            ("gradle/dependency-locks/compileClasspath.lockfile", Format::GradleLockfile),
             ("src/App/packages.lock.json", Format::NugetLock),
         ];
         for (path, format) in cases {
             assert_eq!(Format::detect(path), Some(format), "{path}");
         }
-        for path in [
-            "README.md",
-            "notes.txt",
-            "Cargo.lock.bak",
-            "src/lib.rs",
-            "lock.yaml",
-        ] {
+        for path in ["README.md", "notes.txt", "Cargo.lock.bak", "src/lib.rs", "lock.yaml"] {
             assert_eq!(Format::detect(path), None, "{path}");
         }
     }
@@ -406,22 +392,13 @@ mod tests {
     #[test]
     fn oversize_input_is_refused_with_an_error() {
         let options = ParseOptions { max_bytes: 4 };
-        let input = Input {
-            path: "Cargo.lock",
-            bytes: b"0123456789",
-            repo: &NoFiles,
-            options: &options,
-        };
+        let input =
+            Input { path: "Cargo.lock", bytes: b"0123456789", repo: &NoFiles, options: &options };
         let parsed = parse(Format::CargoLock, &input);
         assert!(parsed.packages.is_empty());
         assert_eq!(parsed.diagnostics.len(), 1);
-        assert_eq!(
-            parsed.diagnostics[0].level,
-            depwatch_core::DiagnosticLevel::Error
-        );
-        assert!(parsed.diagnostics[0]
-            .message
-            .contains("over the 4-byte limit"));
+        assert_eq!(parsed.diagnostics[0].level, depwatch_core::DiagnosticLevel::Error);
+        assert!(parsed.diagnostics[0].message.contains("over the 4-byte limit"));
     }
 
     #[test]
@@ -429,12 +406,7 @@ mod tests {
         let mut files = std::collections::BTreeMap::new();
         files.insert("web/package.json".to_owned(), b"{}".to_vec());
         let options = ParseOptions::default();
-        let input = Input {
-            path: "web/yarn.lock",
-            bytes: b"",
-            repo: &files,
-            options: &options,
-        };
+        let input = Input { path: "web/yarn.lock", bytes: b"", repo: &files, options: &options };
         assert_eq!(input.dir(), "web");
         assert_eq!(input.sibling("package.json"), Some(b"{}".to_vec()));
         assert_eq!(input.sibling("missing.json"), None);

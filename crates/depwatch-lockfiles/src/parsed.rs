@@ -8,9 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 /// The 1-based line of byte `offset` in `bytes` (offsets past the end give the last line).
 pub fn line_at(bytes: &[u8], offset: usize) -> u32 {
     let end = offset.min(bytes.len());
-    let newlines = bytes
-        .get(..end)
-        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+    let newlines = bytes.get(..end).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
     u32::try_from(newlines).map_or(u32::MAX, |n| n.saturating_add(1))
 }
 
@@ -98,10 +96,7 @@ pub fn dedup(parsed: &mut Parsed) {
     let mut kept: Vec<Dependency> = Vec::with_capacity(parsed.packages.len());
     for dep in std::mem::take(&mut parsed.packages) {
         let key = (dep.ecosystem, dep.name.clone(), dep.version.clone());
-        match index
-            .get(&key)
-            .and_then(|&i| kept.get_mut(i).map(|k| (i, k)))
-        {
+        match index.get(&key).and_then(|&i| kept.get_mut(i).map(|k| (i, k))) {
             Some((i, existing)) => {
                 merge_into(existing, dep);
                 remap.push(i);
@@ -197,11 +192,7 @@ mod tests {
                 dep("b", "2.0.0", Scope::Prod, "node_modules/b"),
                 dep("a", "1.0.0", Scope::Prod, "node_modules/b/node_modules/a"),
             ],
-            edges: vec![
-                Edge { from: 0, to: 1 },
-                Edge { from: 0, to: 2 },
-                Edge { from: 2, to: 3 },
-            ],
+            edges: vec![Edge { from: 0, to: 1 }, Edge { from: 0, to: 2 }, Edge { from: 2, to: 3 }],
             roots: vec![0],
             diagnostics: vec![],
         };
@@ -212,11 +203,7 @@ mod tests {
         assert_eq!(a.paths, ["node_modules/a", "node_modules/b/node_modules/a"]);
         assert_eq!(
             parsed.edges,
-            [
-                Edge { from: 0, to: 1 },
-                Edge { from: 0, to: 2 },
-                Edge { from: 2, to: 1 }
-            ]
+            [Edge { from: 0, to: 1 }, Edge { from: 0, to: 2 }, Edge { from: 2, to: 1 }]
         );
         assert_eq!(parsed.roots, [0]);
     }

@@ -32,10 +32,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.contains('|'))
                 .collect();
-            let mut diag = Diagnostic::error(
-                input.path,
-                format!("invalid Cargo.lock: {}", prose.join(": ")),
-            );
+            let mut diag =
+                Diagnostic::error(input.path, format!("invalid Cargo.lock: {}", prose.join(": ")));
             if let Some(line) = toml_error_line(&message) {
                 diag = diag.at_line(line);
             }
@@ -45,26 +43,18 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
     };
 
     if lock.packages.is_empty() {
-        out.diagnostics
-            .push(Diagnostic::info(input.path, "lists no packages"));
+        out.diagnostics.push(Diagnostic::info(input.path, "lists no packages"));
         return out;
     }
     let mut alternate = 0usize;
     let mut by_name_version: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (i, pkg) in lock.packages.iter().enumerate() {
         let source = source_kind(pkg.source.as_ref());
-        if pkg
-            .source
-            .as_ref()
-            .is_some_and(|s| s.is_registry() && !s.is_default_registry())
-        {
+        if pkg.source.as_ref().is_some_and(|s| s.is_registry() && !s.is_default_registry()) {
             alternate += 1;
         }
         let version = pkg.version.to_string();
-        by_name_version
-            .entry((pkg.name.as_str().to_owned(), version.clone()))
-            .or_default()
-            .push(i);
+        by_name_version.entry((pkg.name.as_str().to_owned(), version.clone())).or_default().push(i);
         out.packages.push(
             Dependency::new(Ecosystem::CratesIo, pkg.name.as_str(), version, input.path)
                 .with_source(source),
@@ -147,12 +137,8 @@ fn member_manifests(
         ));
         return found;
     };
-    let local_crates: Vec<&str> = lock
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-        .map(|p| p.name.as_str())
-        .collect();
+    let local_crates: Vec<&str> =
+        lock.packages.iter().filter(|p| p.source.is_none()).map(|p| p.name.as_str()).collect();
     let mut candidates = Vec::new();
     for member in &root.members {
         let member = member.trim_end_matches('/');
@@ -200,20 +186,14 @@ fn read_companion(
 ) -> Option<Manifest> {
     let bytes = input.repo.read(path)?;
     let Ok(text) = String::from_utf8(bytes) else {
-        diagnostics.push(Diagnostic::warning(
-            path,
-            "companion Cargo.toml is not valid UTF-8",
-        ));
+        diagnostics.push(Diagnostic::warning(path, "companion Cargo.toml is not valid UTF-8"));
         return None;
     };
     match read_manifest(path, &text) {
         Ok(m) => Some(m),
         Err(mut d) => {
             d.level = depwatch_core::DiagnosticLevel::Warning;
-            d.message = format!(
-                "{} (companion of {}; scope left unknown)",
-                d.message, input.path
-            );
+            d.message = format!("{} (companion of {}; scope left unknown)", d.message, input.path);
             diagnostics.push(d);
             None
         }
@@ -226,10 +206,7 @@ fn classify(out: &mut Parsed, manifests: &HashMap<String, Manifest>, lock: &Lock
     let mut direct = vec![false; n];
     let (mut prod, mut dev, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
     for &root in &out.roots {
-        let manifest = lock
-            .packages
-            .get(root)
-            .and_then(|p| manifests.get(p.name.as_str()));
+        let manifest = lock.packages.get(root).and_then(|p| manifests.get(p.name.as_str()));
         for edge in out.edges.iter().filter(|e| e.from == root) {
             if let Some(flag) = direct.get_mut(edge.to) {
                 *flag = true;
@@ -238,21 +215,10 @@ fn classify(out: &mut Parsed, manifests: &HashMap<String, Manifest>, lock: &Lock
                 unknown.push(edge.to);
                 continue;
             };
-            let name = out
-                .packages
-                .get(edge.to)
-                .map(|p| p.name.as_str())
-                .unwrap_or_default();
-            let scopes: Vec<Scope> = manifest
-                .dependencies
-                .iter()
-                .filter(|d| d.name == name)
-                .map(|d| d.scope)
-                .collect();
-            if scopes
-                .iter()
-                .any(|s| matches!(s, Scope::Prod | Scope::Optional))
-            {
+            let name = out.packages.get(edge.to).map(|p| p.name.as_str()).unwrap_or_default();
+            let scopes: Vec<Scope> =
+                manifest.dependencies.iter().filter(|d| d.name == name).map(|d| d.scope).collect();
+            if scopes.iter().any(|s| matches!(s, Scope::Prod | Scope::Optional)) {
                 prod.push(edge.to);
             } else if scopes.contains(&Scope::Dev) {
                 dev.push(edge.to);
@@ -283,10 +249,7 @@ mod tests {
 
     #[test]
     fn toml_error_lines_are_extracted() {
-        assert_eq!(
-            toml_error_line("parse error: TOML parse error at line 7, column 3"),
-            Some(7)
-        );
+        assert_eq!(toml_error_line("parse error: TOML parse error at line 7, column 3"), Some(7));
         assert_eq!(toml_error_line("parse error: something"), None);
     }
 }

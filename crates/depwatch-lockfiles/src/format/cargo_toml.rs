@@ -31,10 +31,8 @@ pub(crate) struct Manifest {
 /// Parses a manifest's text; the error names the line.
 pub(crate) fn read_manifest(path: &str, text: &str) -> Result<Manifest, Diagnostic> {
     let table: Table = toml::from_str(text).map_err(|e| {
-        let diag = Diagnostic::error(
-            path,
-            format!("invalid Cargo.toml: {}", e.message().trim_end()),
-        );
+        let diag =
+            Diagnostic::error(path, format!("invalid Cargo.toml: {}", e.message().trim_end()));
         match e.span() {
             Some(span) => diag.at_line(line_at(text.as_bytes(), span.start)),
             None => diag,
@@ -49,19 +47,10 @@ pub(crate) fn read_manifest(path: &str, text: &str) -> Result<Manifest, Diagnost
         ..Manifest::default()
     };
     let workspace = table.get("workspace").and_then(Value::as_table);
-    if let Some(members) = workspace
-        .and_then(|w| w.get("members"))
-        .and_then(Value::as_array)
-    {
-        manifest.members = members
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
+    if let Some(members) = workspace.and_then(|w| w.get("members")).and_then(Value::as_array) {
+        manifest.members = members.iter().filter_map(Value::as_str).map(str::to_owned).collect();
     }
-    let inherited = workspace
-        .and_then(|w| w.get("dependencies"))
-        .and_then(Value::as_table);
+    let inherited = workspace.and_then(|w| w.get("dependencies")).and_then(Value::as_table);
     collect_sections(&table, inherited, &mut manifest.dependencies);
     if let Some(targets) = table.get("target").and_then(Value::as_table) {
         for target in targets.values().filter_map(Value::as_table) {
@@ -73,9 +62,7 @@ pub(crate) fn read_manifest(path: &str, text: &str) -> Result<Manifest, Diagnost
     if manifest.package.is_none() {
         if let Some(shared) = inherited {
             for (key, spec) in shared {
-                manifest
-                    .dependencies
-                    .push(declared(key, spec, Scope::Unknown, None));
+                manifest.dependencies.push(declared(key, spec, Scope::Unknown, None));
             }
         }
     }
@@ -101,12 +88,8 @@ fn collect_sections(table: &Table, inherited: Option<&Table>, out: &mut Vec<Decl
 }
 
 fn declared(key: &str, spec: &Value, scope: Scope, inherited: Option<&Table>) -> Declared {
-    let mut d = Declared {
-        name: key.to_owned(),
-        req: "*".to_owned(),
-        scope,
-        source: Source::Registry,
-    };
+    let mut d =
+        Declared { name: key.to_owned(), req: "*".to_owned(), scope, source: Source::Registry };
     match spec {
         Value::String(req) => d.req = req.clone(),
         Value::Table(t) => {
@@ -146,8 +129,7 @@ fn exact_pin(req: &str) -> Option<&str> {
     let v = req.trim().strip_prefix('=')?.trim();
     let plain = !v.is_empty()
         && v.split('.').count() == 3
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
     plain.then_some(v)
 }
 
@@ -181,8 +163,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
         );
     }
     if out.packages.is_empty() {
-        out.diagnostics
-            .push(Diagnostic::info(input.path, "declares no dependencies"));
+        out.diagnostics.push(Diagnostic::info(input.path, "declares no dependencies"));
     }
     out
 }
@@ -209,11 +190,8 @@ insta = "1"
 "#;
         let m = read_manifest("Cargo.toml", text).unwrap();
         assert_eq!(m.package.as_deref(), Some("app"));
-        let names: Vec<_> = m
-            .dependencies
-            .iter()
-            .map(|d| (d.name.as_str(), d.req.as_str(), d.scope))
-            .collect();
+        let names: Vec<_> =
+            m.dependencies.iter().map(|d| (d.name.as_str(), d.req.as_str(), d.scope)).collect();
         assert_eq!(
             names,
             [

@@ -13,9 +13,7 @@ pub(crate) mod cargo_toml;
 /// zero.
 pub(crate) fn unsupported(format: Format, input: &Input<'_>) -> Parsed {
     let mut out = Parsed::default();
-    out.diagnostics.push(Diagnostic::error(
-        input.path,
-        format!("format {format} is not supported yet"),
-    ));
+    out.diagnostics
+        .push(Diagnostic::error(input.path, format!("format {format} is not supported yet")));
     out
 }

@@ -29,14 +29,8 @@ use std::path::Path;
 /// scenario's companion files around it.
 pub fn parse_fixture(format: Format, fixture: &Path) -> Parsed {
     let bytes = std::fs::read(fixture).expect("fixture is readable");
-    let scenario = fixture
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .expect("fixture has a name");
-    let format_dir = fixture
-        .parent()
-        .and_then(|p| p.file_name())
-        .expect("fixture is in a folder");
+    let scenario = fixture.file_stem().and_then(|s| s.to_str()).expect("fixture has a name");
+    let format_dir = fixture.parent().and_then(|p| p.file_name()).expect("fixture is in a folder");
     let companions = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/companions")
         .join(format_dir)
@@ -44,12 +38,7 @@ pub fn parse_fixture(format: Format, fixture: &Path) -> Parsed {
     let mut files = BTreeMap::new();
     collect(&companions, &companions, &mut files);
     let options = ParseOptions::default();
-    let input = Input {
-        path: format.file_name(),
-        bytes: &bytes,
-        repo: &files,
-        options: &options,
-    };
+    let input = Input { path: format.file_name(), bytes: &bytes, repo: &files, options: &options };
     parse(format, &input)
 }
 
@@ -62,11 +51,8 @@ fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
         if path.is_dir() {
             collect(root, &path, files);
         } else {
-            let rel = path
-                .strip_prefix(root)
-                .expect("inside root")
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel =
+                path.strip_prefix(root).expect("inside root").to_string_lossy().replace('\\', "/");
             files.insert(rel, std::fs::read(&path).expect("companion is readable"));
         }
     }

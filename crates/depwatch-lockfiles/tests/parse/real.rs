@@ -5,33 +5,20 @@ use depwatch_core::DiagnosticLevel;
 use depwatch_lockfiles::{parse, Format, Input, NoFiles, ParseOptions, Parsed, Source};
 
 fn parse_real(format: Format, name: &str) -> Parsed {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/real")
-        .join(name);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real").join(name);
     let bytes = std::fs::read(path).expect("real fixture is readable");
     let options = ParseOptions::default();
-    let input = Input {
-        path: name,
-        bytes: &bytes,
-        repo: &NoFiles,
-        options: &options,
-    };
+    let input = Input { path: name, bytes: &bytes, repo: &NoFiles, options: &options };
     let parsed = parse(format, &input);
-    let errors: Vec<_> = parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.level >= DiagnosticLevel::Warning)
-        .collect();
+    let errors: Vec<_> =
+        parsed.diagnostics.iter().filter(|d| d.level >= DiagnosticLevel::Warning).collect();
     assert!(errors.is_empty(), "{name}: {errors:?}");
     parsed
 }
 
 fn count(parsed: &Parsed, source: Source) -> usize {
-    parsed
-        .packages
-        .iter()
-        .filter(|p| p.source == source)
-        .count()
+    parsed.packages.iter().filter(|p| p.source == source).count()
 }
 
 #[test]
