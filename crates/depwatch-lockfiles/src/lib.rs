@@ -11,6 +11,7 @@
 
 mod format;
 pub mod parsed;
+mod yaml;
 
 pub use depwatch_core::{Dependency, Diagnostic, Ecosystem, Edge, Parsed, Scope, Source};
 
@@ -22,6 +23,14 @@ pub trait RepoFiles {
     /// The bytes of the repository-relative `path`, or `None` when it does not exist or cannot
     /// be read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+
+    /// The names of the entries (files and folders) directly inside the repository-relative
+    /// folder `dir` (`""` = root), when the implementation knows them. Used to expand
+    /// workspace globs (`packages/*`); the default knows nothing.
+    fn list(&self, dir: &str) -> Option<Vec<String>> {
+        let _ = dir;
+        None
+    }
 }
 
 /// An empty [`RepoFiles`] (no companion files available).
@@ -39,6 +48,18 @@ impl RepoFiles for NoFiles {
 impl RepoFiles for std::collections::BTreeMap<String, Vec<u8>> {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         self.get(path).cloned()
+    }
+
+    fn list(&self, dir: &str) -> Option<Vec<String>> {
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut names: Vec<String> = self
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter_map(|rest| rest.split('/').next())
+            .map(str::to_owned)
+            .collect();
+        names.dedup();
+        Some(names)
     }
 }
 
@@ -325,11 +346,11 @@ fn dispatch(format: Format, input: &Input<'_>) -> Parsed {
         // Rust and JavaScript.
         Format::CargoLock => format::cargo_lock::parse(input),
         Format::CargoToml => format::cargo_toml::parse(input),
-        Format::PackageLock => format::unsupported(format, input),
-        Format::YarnLock => format::unsupported(format, input),
+        Format::PackageLock => format::package_lock::parse(input),
+        Format::YarnLock => format::yarn_lock::parse(input),
         Format::PnpmLock => format::unsupported(format, input),
         Format::BunLock => format::unsupported(format, input),
-        Format::PackageJson => format::unsupported(format, input),
+        Format::PackageJson => format::package_json::parse(input),
         // Python, Ruby, PHP, Go, Java and .NET.
         Format::Requirements => format::unsupported(format, input),
         Format::PipfileLock => format::unsupported(format, input),

@@ -6,6 +6,9 @@ use depwatch_core::{Diagnostic, Parsed};
 // Rust and JavaScript formats.
 pub(crate) mod cargo_lock;
 pub(crate) mod cargo_toml;
+pub(crate) mod package_json;
+pub(crate) mod package_lock;
+pub(crate) mod yarn_lock;
 
 // Python, Ruby, PHP, Go, Java and .NET formats.
 

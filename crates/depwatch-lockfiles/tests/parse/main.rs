@@ -18,8 +18,10 @@ macro_rules! snapshot_fixtures {
 }
 
 mod cargo;
+mod npm;
 mod real;
 mod robustness;
+mod yarn;
 
 use depwatch_lockfiles::{parse, Format, Input, ParseOptions, Parsed};
 use std::collections::BTreeMap;
