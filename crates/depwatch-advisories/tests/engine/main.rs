@@ -1,0 +1,3 @@
+//! Integration tests of depwatch-advisories, one binary with a module per area.
+
+mod versions;
