@@ -10,10 +10,8 @@ use std::cmp::Ordering;
 use std::io::{BufRead, Write};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let eco: Ecosystem = std::env::args()
-        .nth(1)
-        .ok_or("usage: versions_cmp <ECOSYSTEM> < pairs.tsv")?
-        .parse()?;
+    let eco: Ecosystem =
+        std::env::args().nth(1).ok_or("usage: versions_cmp <ECOSYSTEM> < pairs.tsv")?.parse()?;
     let stdin = std::io::stdin();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (n, line) in stdin.lock().lines().enumerate() {

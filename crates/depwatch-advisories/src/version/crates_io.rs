@@ -50,7 +50,5 @@ pub(super) fn parse(s: &str) -> Result<SemverVersion, VersionError> {
 }
 
 pub(super) fn parse_strict(eco: Ecosystem, s: &str) -> Result<SemverVersion, VersionError> {
-    semver::Version::parse(s)
-        .map(SemverVersion)
-        .map_err(|e| VersionError::invalid(eco, s, e))
+    semver::Version::parse(s).map(SemverVersion).map_err(|e| VersionError::invalid(eco, s, e))
 }

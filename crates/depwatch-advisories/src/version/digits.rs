@@ -15,11 +15,7 @@ impl Digits {
             return None;
         }
         let trimmed = s.trim_start_matches('0');
-        Some(Digits(if trimmed.is_empty() {
-            "0".into()
-        } else {
-            trimmed.into()
-        }))
+        Some(Digits(if trimmed.is_empty() { "0".into() } else { trimmed.into() }))
     }
 
     /// The number 0.
@@ -35,10 +31,7 @@ impl Digits {
 impl Ord for Digits {
     fn cmp(&self, other: &Self) -> Ordering {
         // Without leading zeros, a longer number is larger; equal lengths compare lexically.
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.cmp(&other.0))
+        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
     }
 }
 

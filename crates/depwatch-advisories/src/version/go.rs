@@ -76,10 +76,7 @@ mod tests {
         assert_eq!(toolchain_version("1.21rc2").as_deref(), Some("1.21.0-rc.2"));
         assert_eq!(toolchain_version("1.22.5").as_deref(), Some("1.22.5"));
         assert_eq!(toolchain_version("1.20").as_deref(), Some("1.20.0"));
-        assert_eq!(
-            toolchain_version("1.21beta1").as_deref(),
-            Some("1.21.0-beta.1")
-        );
+        assert_eq!(toolchain_version("1.21beta1").as_deref(), Some("1.21.0-beta.1"));
         assert_eq!(toolchain_version("1"), None);
         assert_eq!(toolchain_version("1.21x"), None);
     }

@@ -153,11 +153,7 @@ fn canonical(items: &[Item]) -> String {
     let mut out = String::new();
     for item in items {
         if !out.is_empty() {
-            out.push(if matches!(item, Item::List(_)) {
-                '-'
-            } else {
-                '.'
-            });
+            out.push(if matches!(item, Item::List(_)) { '-' } else { '.' });
         }
         match item {
             Item::Int(d) => out.push_str(&d.to_string()),
@@ -239,17 +235,11 @@ pub(super) fn parse(s: &str) -> Result<MavenVersion, VersionError> {
     let raw = s.trim();
     reject_garbage(Ecosystem::Maven, raw)?;
     if !raw.is_ascii() {
-        return Err(VersionError::invalid(
-            Ecosystem::Maven,
-            s,
-            "contains non-ASCII characters",
-        ));
+        return Err(VersionError::invalid(Ecosystem::Maven, s, "contains non-ASCII characters"));
     }
     let version = raw.to_ascii_lowercase();
     let bytes = version.as_bytes();
-    let mut b = Builder {
-        stack: vec![Vec::new()],
-    };
+    let mut b = Builder { stack: vec![Vec::new()] };
     let mut is_digit = false;
     let mut start = 0usize;
     for (i, &c) in bytes.iter().enumerate() {
@@ -291,10 +281,7 @@ pub(super) fn parse(s: &str) -> Result<MavenVersion, VersionError> {
     }
     let mut items = b.finish();
     normalize(&mut items);
-    Ok(MavenVersion {
-        raw: raw.to_owned(),
-        items,
-    })
+    Ok(MavenVersion { raw: raw.to_owned(), items })
 }
 
 #[cfg(test)]

@@ -30,11 +30,7 @@ pub use rubygems::GemVersion;
 pub enum VersionError {
     /// The string is not a version in the ecosystem's grammar.
     #[error("invalid {ecosystem} version `{version}`: {reason}")]
-    Invalid {
-        ecosystem: Ecosystem,
-        version: String,
-        reason: String,
-    },
+    Invalid { ecosystem: Ecosystem, version: String, reason: String },
     /// Two versions from different ecosystems have no common order.
     #[error("cannot compare a {left} version with a {right} version")]
     EcosystemMismatch { left: Ecosystem, right: Ecosystem },
@@ -42,11 +38,7 @@ pub enum VersionError {
 
 impl VersionError {
     pub(crate) fn invalid(ecosystem: Ecosystem, version: &str, reason: impl fmt::Display) -> Self {
-        VersionError::Invalid {
-            ecosystem,
-            version: version.to_owned(),
-            reason: reason.to_string(),
-        }
+        VersionError::Invalid { ecosystem, version: version.to_owned(), reason: reason.to_string() }
     }
 }
 
@@ -148,11 +140,7 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Result<Ordering, Versi
 /// characters), so grammars that accept "anything" (Maven, PyPI legacy) still refuse garbage.
 pub(crate) fn reject_garbage(ecosystem: Ecosystem, s: &str) -> Result<(), VersionError> {
     if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(VersionError::invalid(
-            ecosystem,
-            s,
-            format!("contains the character {c:?}"),
-        ));
+        return Err(VersionError::invalid(ecosystem, s, format!("contains the character {c:?}")));
     }
     Ok(())
 }
@@ -184,11 +172,7 @@ mod tests {
 
     #[test]
     fn only_pypi_legacy_is_not_rangeable() {
-        assert!(!Version::parse(Ecosystem::PyPI, "2004d")
-            .unwrap()
-            .is_rangeable());
-        assert!(Version::parse(Ecosystem::PyPI, "1.0")
-            .unwrap()
-            .is_rangeable());
+        assert!(!Version::parse(Ecosystem::PyPI, "2004d").unwrap().is_rangeable());
+        assert!(Version::parse(Ecosystem::PyPI, "1.0").unwrap().is_rangeable());
     }
 }

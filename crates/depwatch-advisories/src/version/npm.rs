@@ -13,10 +13,7 @@ pub(super) fn parse(s: &str) -> Result<SemverVersion, VersionError> {
     let original = s;
     let s = s.trim();
     let s = s.strip_prefix('=').unwrap_or(s).trim_start();
-    let s = s
-        .strip_prefix('v')
-        .or_else(|| s.strip_prefix('V'))
-        .unwrap_or(s);
+    let s = s.strip_prefix('v').or_else(|| s.strip_prefix('V')).unwrap_or(s);
     let coerced = coerce_core(s);
     parse_strict(Ecosystem::Npm, &coerced).map_err(|e| match e {
         VersionError::Invalid { reason, .. } => {
@@ -41,9 +38,7 @@ fn coerce_core(s: &str) -> String {
             }
             out.push('.');
         }
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if end == 0 {
             // Not a numeric core: leave it for the strict parser to reject with its reason.
             return s.to_owned();

@@ -70,10 +70,9 @@ fn compare_label(a: &str, b: &str) -> Ordering {
         (Ok(_), Err(_)) => Ordering::Less,
         (Err(_), Ok(_)) => Ordering::Greater,
         // StringComparer.OrdinalIgnoreCase compares upper-cased characters.
-        (Err(_), Err(_)) => a
-            .bytes()
-            .map(|c| c.to_ascii_uppercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_uppercase())),
+        (Err(_), Err(_)) => {
+            a.bytes().map(|c| c.to_ascii_uppercase()).cmp(b.bytes().map(|c| c.to_ascii_uppercase()))
+        }
     }
 }
 
@@ -86,9 +85,7 @@ pub(super) fn parse(s: &str) -> Result<NugetVersion, VersionError> {
     };
     if let Some(m) = metadata {
         if m.split('.').any(|p| !is_label(p)) {
-            return Err(err(
-                "build metadata must be dot-separated [0-9A-Za-z-] identifiers",
-            ));
+            return Err(err("build metadata must be dot-separated [0-9A-Za-z-] identifiers"));
         }
     }
     let (numbers, label) = match rest.split_once('-') {
@@ -97,15 +94,12 @@ pub(super) fn parse(s: &str) -> Result<NugetVersion, VersionError> {
     };
     let mut parts = [0u32; 4];
     for (count, piece) in numbers.split('.').enumerate() {
-        let slot = parts
-            .get_mut(count)
-            .ok_or_else(|| err("more than four numeric parts"))?;
+        let slot = parts.get_mut(count).ok_or_else(|| err("more than four numeric parts"))?;
         if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err("numeric parts must be digits"));
         }
-        let value: i32 = piece
-            .parse()
-            .map_err(|_| err("a numeric part is larger than 2147483647"))?;
+        let value: i32 =
+            piece.parse().map_err(|_| err("a numeric part is larger than 2147483647"))?;
         *slot = value.unsigned_abs();
     }
     let labels = match label {
@@ -120,11 +114,7 @@ pub(super) fn parse(s: &str) -> Result<NugetVersion, VersionError> {
             labels
         }
     };
-    Ok(NugetVersion {
-        raw: raw.to_owned(),
-        parts,
-        labels,
-    })
+    Ok(NugetVersion { raw: raw.to_owned(), parts, labels })
 }
 
 fn is_label(p: &str) -> bool {
@@ -137,15 +127,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in [
-            "1.2.3.4.5",
-            "a.b",
-            "1.0-",
-            "1.0-beta..1",
-            "1.0+",
-            "99999999999",
-            "1..2",
-        ] {
+        for bad in ["1.2.3.4.5", "a.b", "1.0-", "1.0-beta..1", "1.0+", "99999999999", "1..2"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -93,10 +93,7 @@ const MODIFIER: &str =
     r"[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?[0-9]+)*)?)?([.-]?dev)?";
 
 static CLASSICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)^v?([0-9]{{1,5}})(\.[0-9]+)?(\.[0-9]+)?(\.[0-9]+)?{MODIFIER}$"
-    ))
-    .ok()
+    Regex::new(&format!(r"(?i)^v?([0-9]{{1,5}})(\.[0-9]+)?(\.[0-9]+)?(\.[0-9]+)?{MODIFIER}$")).ok()
 });
 
 static DATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -126,12 +123,9 @@ fn expand_stability(s: &str) -> String {
 /// `VersionParser::normalize` for a single version (aliases `x as y` are lockfile syntax the
 /// parsers resolve; they are rejected here).
 fn normalize(input: &str) -> Result<String, String> {
-    let (Some(classical), Some(date), Some(flag), Some(meta)) = (
-        CLASSICAL.as_ref(),
-        DATE.as_ref(),
-        STABILITY_FLAG.as_ref(),
-        BUILD_METADATA.as_ref(),
-    ) else {
+    let (Some(classical), Some(date), Some(flag), Some(meta)) =
+        (CLASSICAL.as_ref(), DATE.as_ref(), STABILITY_FLAG.as_ref(), BUILD_METADATA.as_ref())
+    else {
         return Err("internal error: a Composer pattern failed to compile".to_owned());
     };
     let mut version = input.trim().to_owned();
@@ -139,9 +133,7 @@ fn normalize(input: &str) -> Result<String, String> {
         version.truncate(m.start());
     }
     if matches!(version.as_str(), "master" | "trunk" | "default")
-        || version
-            .get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case("dev-"))
+        || version.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("dev-"))
     {
         return Err("a branch version (dev-…) has no release order".to_owned());
     }
@@ -160,16 +152,14 @@ fn normalize(input: &str) -> Result<String, String> {
         );
         (out, c, 5)
     } else if let Some(c) = date.captures(&version) {
-        let out: String = group(&c, 1)
-            .chars()
-            .map(|ch| if ch.is_ascii_digit() { ch } else { '.' })
-            .collect();
+        let out: String =
+            group(&c, 1).chars().map(|ch| if ch.is_ascii_digit() { ch } else { '.' }).collect();
         (out, c, 2)
     } else if version.to_ascii_lowercase().ends_with("dev") {
         return Err("a branch version (…-dev) has no release order".to_owned());
     } else {
         return Err(
-            "not a Composer version (expected e.g. 1.2.3, v1.2.3-beta2, 1.0.0-RC1)".to_owned(),
+            "not a Composer version (expected e.g. 1.2.3, v1.2.3-beta2, 1.0.0-RC1)".to_owned()
         );
     };
     let modifier = group(&caps, index);
@@ -234,10 +224,7 @@ fn special_rank(part: &str) -> i8 {
         ("pl", 5),
         ("p", 5),
     ];
-    FORMS
-        .iter()
-        .find(|(form, _)| part.starts_with(form))
-        .map_or(-1, |&(_, r)| r)
+    FORMS.iter().find(|(form, _)| part.starts_with(form)).map_or(-1, |&(_, r)| r)
 }
 
 pub(super) fn parse(s: &str) -> Result<PackagistVersion, VersionError> {
@@ -287,15 +274,7 @@ mod tests {
 
     #[test]
     fn branches_and_garbage_are_errors() {
-        for bad in [
-            "dev-main",
-            "dev-feature/x",
-            "2.x-dev",
-            "master",
-            "1.0.0-foo",
-            "",
-            "a",
-        ] {
+        for bad in ["dev-main", "dev-feature/x", "2.x-dev", "master", "1.0.0-foo", "", "a"] {
             assert!(normalize(bad).is_err(), "{bad}");
         }
     }

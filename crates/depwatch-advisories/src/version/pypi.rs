@@ -56,10 +56,7 @@ pub(super) fn parse(s: &str) -> Result<PypiVersion, VersionError> {
     reject_garbage(Ecosystem::PyPI, t)?;
     match pep440_rs::Version::from_str(t) {
         Ok(v) => Ok(PypiVersion::Pep440(v)),
-        Err(_) => Ok(PypiVersion::Legacy(LegacyVersion {
-            raw: t.to_owned(),
-            key: legacy_key(t),
-        })),
+        Err(_) => Ok(PypiVersion::Legacy(LegacyVersion { raw: t.to_owned(), key: legacy_key(t) })),
     }
 }
 
@@ -95,10 +92,7 @@ fn legacy_parts(s: &str) -> Vec<String> {
         let len = if b.is_ascii_digit() {
             bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count()
         } else if b.is_ascii_lowercase() {
-            bytes[i..]
-                .iter()
-                .take_while(|c| c.is_ascii_lowercase())
-                .count()
+            bytes[i..].iter().take_while(|c| c.is_ascii_lowercase()).count()
         } else if b == b'.' || b == b'-' {
             1
         } else {

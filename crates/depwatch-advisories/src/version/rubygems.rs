@@ -105,11 +105,7 @@ fn check_pattern(s: &str) -> Result<(), &'static str> {
 pub(super) fn parse(s: &str) -> Result<GemVersion, VersionError> {
     let t = s.trim();
     check_pattern(t).map_err(|reason| {
-        VersionError::invalid(
-            Ecosystem::RubyGems,
-            s,
-            format!("malformed version number: {reason}"),
-        )
+        VersionError::invalid(Ecosystem::RubyGems, s, format!("malformed version number: {reason}"))
     })?;
     let version = t.replace('-', ".pre.");
     let mut all = Vec::new();
@@ -119,10 +115,7 @@ pub(super) fn parse(s: &str) -> Result<GemVersion, VersionError> {
         let run = if b.is_ascii_digit() {
             bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count()
         } else if b.is_ascii_alphabetic() {
-            bytes[i..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .count()
+            bytes[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count()
         } else {
             i += 1;
             continue;
@@ -135,17 +128,11 @@ pub(super) fn parse(s: &str) -> Result<GemVersion, VersionError> {
         i += run;
     }
     // canonical_segments: split at the first string segment, drop trailing zeros of each half.
-    let split = all
-        .iter()
-        .position(|s| matches!(s, Segment::Str(_)))
-        .unwrap_or(all.len());
+    let split = all.iter().position(|s| matches!(s, Segment::Str(_))).unwrap_or(all.len());
     let strings = all.split_off(split);
     let mut segments = drop_trailing_zeros(all);
     segments.extend(drop_trailing_zeros(strings));
-    Ok(GemVersion {
-        raw: t.to_owned(),
-        segments,
-    })
+    Ok(GemVersion { raw: t.to_owned(), segments })
 }
 
 fn drop_trailing_zeros(mut segments: Vec<Segment>) -> Vec<Segment> {

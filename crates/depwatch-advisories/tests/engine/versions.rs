@@ -7,10 +7,7 @@ use std::cmp::Ordering;
 use std::path::Path;
 
 fn fixture_dir() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/versions"
-    ))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/versions"))
 }
 
 /// Runs every line of one ecosystem's table; returns (pairs, rejections) checked.
@@ -54,12 +51,7 @@ fn check_table(eco: Ecosystem) -> (usize, usize) {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     (pairs, rejections)
 }
 
@@ -123,8 +115,5 @@ fn every_ecosystem_has_a_table() {
 fn errors_name_the_version_and_the_reason() {
     let err = compare(Ecosystem::Packagist, "dev-main", "1.0.0").unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains("`dev-main`") && msg.contains("branch"),
-        "{msg}"
-    );
+    assert!(msg.contains("`dev-main`") && msg.contains("branch"), "{msg}");
 }
