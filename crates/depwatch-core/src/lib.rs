@@ -5,8 +5,13 @@
 
 pub mod diagnostic;
 pub mod ecosystem;
+pub mod finding;
 pub mod package;
 
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use ecosystem::Ecosystem;
+pub use finding::{
+    Finding, FindingKind, FixSuggestion, MatchedRange, RangeEvent, Severity, SeverityRating,
+    SeveritySource,
+};
 pub use package::{Dependency, Edge, Parsed, Scope, Source};
