@@ -348,8 +348,8 @@ fn dispatch(format: Format, input: &Input<'_>) -> Parsed {
         Format::CargoToml => format::cargo_toml::parse(input),
         Format::PackageLock => format::package_lock::parse(input),
         Format::YarnLock => format::yarn_lock::parse(input),
-        Format::PnpmLock => format::unsupported(format, input),
-        Format::BunLock => format::unsupported(format, input),
+        Format::PnpmLock => format::pnpm_lock::parse(input),
+        Format::BunLock => format::bun_lock::parse(input),
         Format::PackageJson => format::package_json::parse(input),
         // Python, Ruby, PHP, Go, Java and .NET.
         Format::Requirements => format::unsupported(format, input),

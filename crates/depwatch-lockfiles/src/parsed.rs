@@ -75,14 +75,18 @@ pub(crate) fn finish(format: Format, input: &Input<'_>, mut parsed: Parsed) -> P
         dep.name = dep.ecosystem.normalize_name(&dep.name);
     }
     dedup(&mut parsed);
-    if parsed.packages.is_empty() && parsed.diagnostics.is_empty() && !is_blank(input.bytes) {
-        parsed.diagnostics.push(Diagnostic::warning(
-            input.path,
-            format!(
-                "recognised as {format} but no packages were found; if it lists dependencies, \
-                 this variant of the format is not understood"
-            ),
-        ));
+    if parsed.packages.is_empty() && parsed.diagnostics.is_empty() {
+        parsed.diagnostics.push(if is_blank(input.bytes) {
+            Diagnostic::info(input.path, "file is empty")
+        } else {
+            Diagnostic::warning(
+                input.path,
+                format!(
+                    "recognised as {format} but no packages were found; if it lists \
+                     dependencies, this variant of the format is not understood"
+                ),
+            )
+        });
     }
     parsed
 }

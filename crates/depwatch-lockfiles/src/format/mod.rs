@@ -4,10 +4,12 @@ use crate::{Format, Input};
 use depwatch_core::{Diagnostic, Parsed};
 
 // Rust and JavaScript formats.
+pub(crate) mod bun_lock;
 pub(crate) mod cargo_lock;
 pub(crate) mod cargo_toml;
 pub(crate) mod package_json;
 pub(crate) mod package_lock;
+pub(crate) mod pnpm_lock;
 pub(crate) mod yarn_lock;
 
 // Python, Ruby, PHP, Go, Java and .NET formats.

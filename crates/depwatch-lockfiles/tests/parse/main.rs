@@ -17,8 +17,10 @@ macro_rules! snapshot_fixtures {
     };
 }
 
+mod bun;
 mod cargo;
 mod npm;
+mod pnpm;
 mod real;
 mod robustness;
 mod yarn;

@@ -75,3 +75,19 @@ fn prettier_yarn_berry() {
     let direct = parsed.packages.iter().filter(|p| p.direct == Some(true)).count();
     assert!(direct > 50, "the workspace's dependencies are direct: {direct}");
 }
+
+#[test]
+fn vuejs_core_pnpm_v9() {
+    let parsed = parse_real(Format::PnpmLock, "vuejs-core.pnpm-lock.yaml");
+    // python3 + PyYAML: 621 `snapshots` keys, 620 distinct (name, version) after stripping the
+    // `(peer)` suffix (= the 620 `packages` keys); 18 `importers`, each a workspace root.
+    assert_eq!(parsed.packages.len(), 620 + 18);
+    assert_eq!(parsed.roots.len(), 18);
+    assert_eq!(count(&parsed, Source::Workspace), 18);
+    // The root importer has only devDependencies, yet the published packages have prod
+    // dependencies: both scopes must appear.
+    let scopes: std::collections::BTreeSet<_> =
+        parsed.packages.iter().filter(|p| p.source == Source::Registry).map(|p| p.scope).collect();
+    assert!(scopes.contains(&depwatch_lockfiles::Scope::Prod), "{scopes:?}");
+    assert!(scopes.contains(&depwatch_lockfiles::Scope::Dev), "{scopes:?}");
+}
