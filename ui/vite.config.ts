@@ -1,4 +1,4 @@
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
 
 // Port and host match `build.devUrl` in tauri.conf.json; strictPort so Tauri never loads

@@ -39,9 +39,11 @@ let failures = 0;
 const started = Date.now();
 try {
   if (takeShots) mkdirSync(shotsDir, { recursive: true });
-  for (const scheme of ["light", "dark"]) {
+  for (const scheme of /** @type {const} */ (["light", "dark"])) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: scheme, deviceScaleFactor: 1 });
     const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    /** @type {string[]} */
     const consoleErrors = [];
     page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
     page.on("pageerror", (e) => consoleErrors.push(String(e)));

@@ -2,10 +2,24 @@ import { useEffect } from "react";
 import type { Backend } from "./backend";
 import { BackendProvider, useAppInfo, useBackend, useQuery } from "./app/context";
 import { href, navigate, useRoute, type Route } from "./app/router";
+import { AdvisoryScreen } from "./screens/Advisory";
+import { ConnectScreen } from "./screens/Connect";
 import { DashboardScreen } from "./screens/Dashboard";
+import { FindingsScreen } from "./screens/Findings";
+import { PerimeterScreen } from "./screens/Perimeter";
+import { RepositoriesScreen } from "./screens/Repositories";
+import { RepositoryScreen } from "./screens/Repository";
+import { ScanScreen } from "./screens/Scan";
+import { SettingsScreen } from "./screens/Settings";
 
 const NAV: { route: Route; label: string; key: string; section: string }[] = [
   { route: { name: "dashboard" }, label: "Dashboard", key: "1", section: "Monitor" },
+  { route: { name: "repositories" }, label: "Repositories", key: "2", section: "Monitor" },
+  { route: { name: "findings" }, label: "Findings", key: "3", section: "Monitor" },
+  { route: { name: "connect" }, label: "Connection", key: "4", section: "Setup" },
+  { route: { name: "perimeter" }, label: "Perimeter", key: "5", section: "Setup" },
+  { route: { name: "scan" }, label: "Historical scan", key: "6", section: "Setup" },
+  { route: { name: "settings" }, label: "Settings", key: "7", section: "Setup" },
 ];
 
 function activeNav(route: Route): string {
@@ -61,7 +75,7 @@ function Shell() {
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">◆</span> depwatch
         </div>
-        {["Monitor"].map((section) => (
+        {["Monitor", "Setup"].map((section) => (
           <div key={section} className="nav-section">
             <div className="nav-heading">{section}</div>
             <ul>
@@ -87,8 +101,24 @@ function Shell() {
 
 function Screen({ route }: { route: Route }) {
   switch (route.name) {
-    default:
+    case "dashboard":
       return <DashboardScreen />;
+    case "connect":
+      return <ConnectScreen />;
+    case "perimeter":
+      return <PerimeterScreen />;
+    case "scan":
+      return <ScanScreen />;
+    case "repositories":
+      return <RepositoriesScreen />;
+    case "repository":
+      return <RepositoryScreen id={route.id} tab={route.tab} />;
+    case "findings":
+      return <FindingsScreen />;
+    case "advisory":
+      return <AdvisoryScreen id={route.id} />;
+    case "settings":
+      return <SettingsScreen />;
   }
 }
 

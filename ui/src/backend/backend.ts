@@ -52,8 +52,9 @@ export interface Backend {
   saveTokenConnection(request: TokenConnectionRequest): Promise<ConnectionStatus>;
   /** `oauth_begin` { instanceUrl, caFile } — key pair + consumer key for the Application Link. */
   oauthBegin(instanceUrl: string, caFile: string | null): Promise<OAuthSetup>;
-  /** `oauth_start` { openBrowser } — request token; opens the system browser when asked. */
-  oauthStart(openBrowser: boolean): Promise<OAuthPending>;
+  /** `oauth_start` { openBrowser, outOfBand } — request token (loopback callback, or `oob` when
+   * the browser runs elsewhere); opens the system browser on the authorize URL when asked. */
+  oauthStart(options: { openBrowser: boolean; outOfBand: boolean }): Promise<OAuthPending>;
   /** `oauth_status` {} */
   oauthStatus(): Promise<OAuthStatus>;
   /** event `oauth-status` — the local callback received the verifier (or failed). */

@@ -547,7 +547,7 @@ export function createMockBackend(options: MockOptions = {}): Backend {
   function runScan(queue: number[]) {
     if (scanTimer) clearInterval(scanTimer);
     scan = { ...scan, state: "running", startedAt: iso(Date.now()), finishedAt: null, current: null };
-    for (const it of scan.items) if (queue.includes(it.repositoryId)) { it.status = "queued"; it.error = null; it.findings = 0; }
+    for (const it of scan.items) if (queue.includes(it.repositoryId)) { it.status = "queued"; it.error = null; it.findings = 0; it.finishedAt = null; }
     scan.done = scan.items.filter((x) => x.status !== "queued").length;
     scan.failed = scan.items.filter((x) => x.status === "failed").length;
     const pending = [...queue];
@@ -669,15 +669,15 @@ export function createMockBackend(options: MockOptions = {}): Backend {
       respond(() => {
         const probe = testResult({ instanceUrl, token: "probe-token-long-enough", caFile });
         if (!probe.ok && probe.error && probe.error.code !== "unauthorized") throw new BackendError(probe.error.code, probe.error.message);
-        oauthSetup = { instanceUrl: instanceUrl.replace(/\/+$/, ""), consumerKey: "depwatch-7f3a91c2", consumerName: "depwatch (demo workstation)", publicKeyPem: DEMO_PUBLIC_KEY_PEM, callbackUrl: "http://127.0.0.1:8787/oauth/callback" };
+        oauthSetup = { instanceUrl: instanceUrl.replace(/\/+$/, ""), consumerKey: "depwatch-7f3a91c2", consumerName: "depwatch (demo workstation)", publicKeyPem: DEMO_PUBLIC_KEY_PEM };
         return oauthSetup;
       }),
-    oauthStart: () =>
+    oauthStart: ({ outOfBand }) =>
       respond(() => {
         if (!oauthSetup) throw new BackendError("oauth", "Create the Application Link values first (step 1).");
         oauth = { state: "waiting", error: null };
         if (oauthTimer) clearTimeout(oauthTimer);
-        if (oauthCallbackMs > 0) {
+        if (oauthCallbackMs > 0 && !outOfBand) {
           oauthTimer = setTimeout(() => {
             oauth = { state: "authorized", error: null };
             connection = { ...connection, instanceUrl: oauthSetup!.instanceUrl, authMode: "oauth", connected: true, username: "depwatch-bot", serverVersion: "9.2.4", lastCheckedAt: iso(Date.now()), lastError: null };
@@ -685,7 +685,7 @@ export function createMockBackend(options: MockOptions = {}): Backend {
             changed("connection");
           }, oauthCallbackMs);
         }
-        return { authorizeUrl: `${oauthSetup.instanceUrl}/plugins/servlet/oauth/authorize?oauth_token=9f8e7d6c5b4a39281706f5e4d3c2b1a0`, expiresAt: iso(Date.now() + 10 * 60_000) };
+        return { authorizeUrl: `${oauthSetup.instanceUrl}/plugins/servlet/oauth/authorize?oauth_token=9f8e7d6c5b4a39281706f5e4d3c2b1a0`, outOfBand, expiresAt: iso(Date.now() + 10 * 60_000) };
       }),
     oauthStatus: () => respond(() => oauth),
     onOAuthStatus: (h) => subscribe("oauth-status", h),

@@ -26,7 +26,7 @@ export function createTauriBackend(): Backend {
     testConnection: (request) => call("test_connection", { request }),
     saveTokenConnection: (request) => call("save_token_connection", { request }),
     oauthBegin: (instanceUrl, caFile) => call("oauth_begin", { instanceUrl, caFile }),
-    oauthStart: (openBrowser) => call("oauth_start", { openBrowser }),
+    oauthStart: (options) => call("oauth_start", options),
     oauthStatus: () => call("oauth_status"),
     onOAuthStatus: (h) => on("oauth-status", h),
     oauthSubmitVerifier: (verifier) => call("oauth_submit_verifier", { verifier }),

@@ -171,14 +171,14 @@ export interface OAuthSetup {
   consumerName: string;
   /** Public key (PEM, SPKI) to paste into "Incoming Authentication". */
   publicKeyPem: string;
-  /** Local callback URL depwatch listens on for the verifier; the Bitbucket "Consumer Callback
-   * URL" field must nevertheless be left empty. */
-  callbackUrl: string;
 }
 
 /** Command `oauth_start`: fetched a request token; the browser should open `authorizeUrl`. */
 export interface OAuthPending {
   authorizeUrl: string;
+  /** False: a one-shot loopback listener (`http://127.0.0.1:{port}/oauth/bbs/{nonce}`) receives
+   * the verifier. True: `oauth_callback=oob`, Bitbucket shows the verifier for pasting. */
+  outOfBand: boolean;
   /** When the request token expires (Bitbucket: 10 minutes). */
   expiresAt: string;
 }

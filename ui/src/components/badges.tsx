@@ -24,7 +24,7 @@ export function KindBadge({ kind }: { kind: FindingKind }) {
 }
 
 export function StateBadge({ state }: { state: FindingState }) {
-  return <span className={`badge state state-${state}`}>{STATE_LABEL[state]}</span>;
+  return <span className={`badge fstate fstate-${state}`}>{STATE_LABEL[state]}</span>;
 }
 
 const WEBHOOK_LABEL: Record<WebhookStatus["state"], string> = {
