@@ -9,6 +9,7 @@
 //! Parsers never panic on input and never do IO: companion files (a `package.json` beside a
 //! `yarn.lock`, a parent POM, a `-r` include) come through [`RepoFiles`].
 
+pub mod discovery;
 mod format;
 pub mod parsed;
 mod yaml;

@@ -19,6 +19,7 @@ macro_rules! snapshot_fixtures {
 
 mod bun;
 mod cargo;
+mod discovery;
 mod npm;
 mod pnpm;
 mod real;
