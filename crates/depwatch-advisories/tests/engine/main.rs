@@ -1,5 +1,6 @@
 //! Integration tests of depwatch-advisories, one binary with a module per area.
 
 mod loading;
+mod matching;
 mod shared_data;
 mod versions;
