@@ -11,6 +11,7 @@
 
 pub mod discovery;
 mod format;
+mod inventory;
 pub mod parsed;
 mod yaml;
 
@@ -353,18 +354,18 @@ fn dispatch(format: Format, input: &Input<'_>) -> Parsed {
         Format::BunLock => format::bun_lock::parse(input),
         Format::PackageJson => format::package_json::parse(input),
         // Python, Ruby, PHP, Go, Java and .NET.
-        Format::Requirements => format::unsupported(format, input),
-        Format::PipfileLock => format::unsupported(format, input),
-        Format::PoetryLock => format::unsupported(format, input),
-        Format::UvLock => format::unsupported(format, input),
-        Format::PylockToml => format::unsupported(format, input),
-        Format::GemfileLock => format::unsupported(format, input),
-        Format::ComposerLock => format::unsupported(format, input),
-        Format::GoMod => format::unsupported(format, input),
-        Format::GoSum => format::unsupported(format, input),
-        Format::PomXml => format::unsupported(format, input),
-        Format::GradleLockfile => format::unsupported(format, input),
-        Format::NugetLock => format::unsupported(format, input),
+        Format::Requirements => format::requirements::parse(input),
+        Format::PipfileLock => format::pipfile_lock::parse(input),
+        Format::PoetryLock => format::poetry_lock::parse(input),
+        Format::UvLock => format::uv_lock::parse(input),
+        Format::PylockToml => format::pylock_toml::parse(input),
+        Format::GemfileLock => format::gemfile_lock::parse(input),
+        Format::ComposerLock => format::composer_lock::parse(input),
+        Format::GoMod => format::go_mod::parse(input),
+        Format::GoSum => format::go_sum::parse(input),
+        Format::PomXml => format::pom_xml::parse(input),
+        Format::GradleLockfile => format::gradle_lockfile::parse(input),
+        Format::NugetLock => format::nuget_lock::parse(input),
     }
 }
 

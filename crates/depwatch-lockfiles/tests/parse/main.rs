@@ -20,10 +20,18 @@ macro_rules! snapshot_fixtures {
 mod bun;
 mod cargo;
 mod discovery;
+mod dotnet;
+mod go;
+mod hostile;
+mod in_repo;
+mod java;
 mod npm;
+mod php;
 mod pnpm;
+mod python;
 mod real;
 mod robustness;
+mod ruby;
 mod yarn;
 
 use depwatch_lockfiles::{parse, Format, Input, ParseOptions, Parsed};
