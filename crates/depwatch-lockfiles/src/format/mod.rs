@@ -1,8 +1,5 @@
 //! One parser per format. Each module exposes `pub(crate) fn parse(input: &Input<'_>) -> Parsed`.
 
-use crate::{Format, Input};
-use depwatch_core::{Diagnostic, Parsed};
-
 // Rust and JavaScript formats.
 pub(crate) mod bun_lock;
 pub(crate) mod cargo_lock;
@@ -27,12 +24,3 @@ pub(crate) mod pylock_toml;
 pub(crate) mod pyproject;
 pub(crate) mod requirements;
 pub(crate) mod uv_lock;
-
-/// The answer for a format whose parser has not landed yet: an explicit Error, never a silent
-/// zero.
-pub(crate) fn unsupported(format: Format, input: &Input<'_>) -> Parsed {
-    let mut out = Parsed::default();
-    out.diagnostics
-        .push(Diagnostic::error(input.path, format!("format {format} is not supported yet")));
-    out
-}
