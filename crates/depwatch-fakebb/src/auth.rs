@@ -13,10 +13,7 @@ pub(crate) enum Principal {
     /// No credentials.
     Anonymous,
     /// A user, optionally capped by the permission of the token used.
-    User {
-        name: String,
-        cap: Option<Permission>,
-    },
+    User { name: String, cap: Option<Permission> },
     /// A project access token.
     ProjectToken { key: String, cap: Permission },
     /// A repository access token.
@@ -48,10 +45,8 @@ fn auth_failed(message: &str) -> Response {
         message,
         "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException",
     );
-    resp.headers_mut().insert(
-        "WWW-Authenticate",
-        HeaderValue::from_static("Basic realm=\"Bitbucket\""),
-    );
+    resp.headers_mut()
+        .insert("WWW-Authenticate", HeaderValue::from_static("Basic realm=\"Bitbucket\""));
     resp
 }
 
@@ -62,9 +57,7 @@ fn token_principal(store: &Store, secret: &str, scheme: Scheme) -> Result<Princi
         ));
     };
     if tok.expires_at.is_some_and(|exp| store.now_ms() >= exp) {
-        return Err(auth_failed(
-            "Authentication failed. The access token has expired.",
-        ));
+        return Err(auth_failed("Authentication failed. The access token has expired."));
     }
     Ok(match &tok.owner {
         TokenOwner::User(name) => Principal::User {
@@ -102,9 +95,7 @@ pub(crate) fn authenticate(store: &mut Store, req: &Req) -> Result<(Principal, S
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok());
             let Some((user, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-                return Err(auth_failed(
-                    "Authentication failed: malformed Basic credentials.",
-                ));
+                return Err(auth_failed("Authentication failed: malformed Basic credentials."));
             };
             let Some(u) = store.users.get(user) else {
                 return Err(auth_failed(
@@ -112,13 +103,7 @@ pub(crate) fn authenticate(store: &mut Store, req: &Req) -> Result<(Principal, S
                 ));
             };
             if u.password.as_deref() == Some(secret) {
-                return Ok((
-                    Principal::User {
-                        name: u.name.clone(),
-                        cap: None,
-                    },
-                    Scheme::Basic,
-                ));
+                return Ok((Principal::User { name: u.name.clone(), cap: None }, Scheme::Basic));
             }
             let p = token_principal(store, secret, Scheme::Basic)?;
             match &p {
@@ -130,9 +115,7 @@ pub(crate) fn authenticate(store: &mut Store, req: &Req) -> Result<(Principal, S
         }
         "oauth" => crate::oauth::authenticate_rest(store, req)
             .map(|name| (Principal::User { name, cap: None }, Scheme::OAuth)),
-        _ => Err(auth_failed(&format!(
-            "Authentication scheme {scheme:?} is not supported"
-        ))),
+        _ => Err(auth_failed(&format!("Authentication scheme {scheme:?} is not supported"))),
     }
 }
 
@@ -230,10 +213,7 @@ pub(crate) fn rate_limit(
     let key = format!("{principal:?}");
     let now = std::time::Instant::now();
     let capacity = f64::from(limit.capacity.max(1));
-    let bucket = store.buckets.entry(key).or_insert(Bucket {
-        tokens: capacity,
-        last: now,
-    });
+    let bucket = store.buckets.entry(key).or_insert(Bucket { tokens: capacity, last: now });
     let elapsed = now.duration_since(bucket.last).as_secs_f64();
     bucket.tokens = (bucket.tokens + elapsed * limit.refill_per_sec).min(capacity);
     bucket.last = now;
@@ -242,9 +222,7 @@ pub(crate) fn rate_limit(
         return Ok(());
     }
     let wait = if limit.refill_per_sec > 0.0 {
-        ((1.0 - bucket.tokens) / limit.refill_per_sec)
-            .ceil()
-            .max(1.0)
+        ((1.0 - bucket.tokens) / limit.refill_per_sec).ceil().max(1.0)
     } else {
         60.0
     };

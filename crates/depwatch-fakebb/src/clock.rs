@@ -12,11 +12,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 fn parts(ms: i64, offset_minutes: i32) -> (i64, u32, u32, i64, i64, i64, i64) {
@@ -24,15 +20,7 @@ fn parts(ms: i64, offset_minutes: i32) -> (i64, u32, u32, i64, i64, i64, i64) {
     let days = local.div_euclid(86_400_000);
     let rem = local.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    (
-        y,
-        m,
-        d,
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    )
+    (y, m, d, rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000)
 }
 
 /// `2025-03-14T09:26:53+0100`: the webhook `date` format (offset without a colon).
@@ -40,11 +28,7 @@ pub fn webhook_date(ms: i64, offset_minutes: i32) -> String {
     let (y, mo, d, h, mi, s, _) = parts(ms, offset_minutes);
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.unsigned_abs();
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{sign}{:02}{:02}",
-        off / 60,
-        off % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{sign}{:02}{:02}", off / 60, off % 60)
 }
 
 /// `2025-11-03T08:15:42.000Z`: DC 10.3 ISO timestamps.

@@ -116,11 +116,7 @@ impl Default for Config {
 impl Config {
     /// The hard cap for `resource`.
     pub fn cap(&self, resource: Resource) -> usize {
-        self.page_caps
-            .get(&resource)
-            .copied()
-            .unwrap_or(self.default_cap)
-            .max(1)
+        self.page_caps.get(&resource).copied().unwrap_or(self.default_cap).max(1)
     }
 
     /// Sets the cap of one resource (builder style).

@@ -29,12 +29,8 @@ fn fake_error(e: &FakeError) -> Response {
 }
 
 fn body<T: for<'de> Deserialize<'de>>(req: &Req) -> Result<T, Response> {
-    serde_json::from_slice(&req.body).map_err(|e| {
-        bad(&format!(
-            "{} {}: invalid JSON body: {e}",
-            req.method, req.raw_path
-        ))
-    })
+    serde_json::from_slice(&req.body)
+        .map_err(|e| bad(&format!("{} {}: invalid JSON body: {e}", req.method, req.raw_path)))
 }
 
 #[derive(Deserialize)]
@@ -111,10 +107,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            match shared
-                .lock()
-                .add_user(&b.name, b.password.as_deref(), b.admin)
-            {
+            match shared.lock().add_user(&b.name, b.password.as_deref(), b.admin) {
                 Ok(()) => ok(&json!({ "name": b.name })),
                 Err(e) => fake_error(&e),
             }
@@ -135,11 +128,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
                 Err(r) => return r,
             };
             let mut spec = b.spec;
-            spec.files = b
-                .files
-                .into_iter()
-                .map(|(k, v)| (k, v.into_bytes()))
-                .collect();
+            spec.files = b.files.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
             match shared.lock().add_repo(spec) {
                 Ok(id) => ok(&json!({ "id": id })),
                 Err(e) => fake_error(&e),
@@ -181,13 +170,8 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
             let Some(perm) = Permission::parse(&b.permission) else {
                 return bad(&format!("permission: unknown value {:?}", b.permission));
             };
-            let res = crate::grant(
-                &mut shared.lock(),
-                &b.user,
-                &b.project,
-                b.repo.as_deref(),
-                perm,
-            );
+            let res =
+                crate::grant(&mut shared.lock(), &b.user, &b.project, b.repo.as_deref(), perm);
             match res {
                 Ok(()) => ok(&json!({ "granted": true })),
                 Err(e) => fake_error(&e),
@@ -269,19 +253,12 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
             if revoked {
                 ok(&json!({ "revoked": true }))
             } else {
-                error(
-                    StatusCode::NOT_FOUND,
-                    "unknown access token",
-                    "fakebb.ControlError",
-                )
+                error(StatusCode::NOT_FOUND, "unknown access token", "fakebb.ControlError")
             }
         }
         (["requests"], &Method::GET) => {
             let s = shared.lock();
-            json_resp(
-                StatusCode::OK,
-                &serde_json::to_value(&s.requests).unwrap_or(Value::Null),
-            )
+            json_resp(StatusCode::OK, &serde_json::to_value(&s.requests).unwrap_or(Value::Null))
         }
         (["requests"], &Method::DELETE) => {
             shared.lock().requests.clear();
@@ -289,10 +266,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
         }
         (["deliveries"], &Method::GET) => {
             let s = shared.lock();
-            json_resp(
-                StatusCode::OK,
-                &serde_json::to_value(&s.deliveries).unwrap_or(Value::Null),
-            )
+            json_resp(StatusCode::OK, &serde_json::to_value(&s.deliveries).unwrap_or(Value::Null))
         }
         (["deliveries"], &Method::DELETE) => {
             shared.lock().deliveries.clear();

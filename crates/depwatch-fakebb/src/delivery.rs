@@ -30,10 +30,7 @@ pub(crate) struct Outgoing {
 }
 
 fn user_agent(store: &Store) -> String {
-    format!(
-        "Atlassian HttpClient 4.2.0 / Bitbucket-{} / Default",
-        store.cfg.version
-    )
+    format!("Atlassian HttpClient 4.2.0 / Bitbucket-{} / Default", store.cfg.version)
 }
 
 /// HMAC-SHA256 of `body` with `secret`, as `sha256=<hex>`.
@@ -87,21 +84,15 @@ pub(crate) fn refs_changed_body(
     let lead = changes.iter().find(|c| c.kind != RefChangeKind::Delete);
     if let (Some(lead), Some(obj)) = (lead, body.as_object_mut()) {
         let commits = new_commits(store, repo_id, lead);
-        let target = lead
-            .to_commit
-            .as_ref()
-            .and_then(|id| repo.history.commit(id));
+        let target = lead.to_commit.as_ref().and_then(|id| repo.history.commit(id));
         if opts.include_to_commit {
             if let Some(c) = target {
                 obj.insert("toCommit".into(), shapes::commit(c, opts.timestamps));
             }
         }
         if opts.include_commits {
-            let list: Vec<Value> = commits
-                .iter()
-                .take(5)
-                .map(|c| shapes::commit(c, opts.timestamps))
-                .collect();
+            let list: Vec<Value> =
+                commits.iter().take(5).map(|c| shapes::commit(c, opts.timestamps)).collect();
             obj.insert("commits".into(), Value::Array(list));
         }
     }
@@ -135,10 +126,8 @@ pub(crate) fn plugin_body(store: &Store, repo_id: u64, changes: &[RefChange]) ->
                 .and_then(|p| repo.history.commit(p))
                 .map(|p| p.tree.clone())
                 .unwrap_or_default();
-            let file_changes: Vec<Value> = crate::history::diff(&parent_tree, &c.tree)
-                .iter()
-                .map(shapes::change)
-                .collect();
+            let file_changes: Vec<Value> =
+                crate::history::diff(&parent_tree, &c.tree).iter().map(shapes::change).collect();
             let project_path = format!("/projects/{}/repos/{}", repo.project_key, repo.slug);
             values.push(json!({
                 "fromCommit": c.parents.first().map(|p| shapes::minimal_commit(p)).unwrap_or(Value::Null),
@@ -166,10 +155,7 @@ pub(crate) fn plugin_body(store: &Store, repo_id: u64, changes: &[RefChange]) ->
 
 fn native_headers(store: &Store, event: &str, request_id: &str) -> Vec<(String, String)> {
     vec![
-        (
-            "Content-Type".to_owned(),
-            "application/json; charset=utf-8".to_owned(),
-        ),
+        ("Content-Type".to_owned(), "application/json; charset=utf-8".to_owned()),
         ("User-Agent".to_owned(), user_agent(store)),
         ("X-Event-Key".to_owned(), event.to_owned()),
         ("X-Request-Id".to_owned(), request_id.to_owned()),
@@ -225,11 +211,10 @@ pub(crate) fn for_push(
         }
     }
     if opts.plugin && store.plugin_installed {
-        let state = store.plugin_hooks.get(&Scope::Repo(repo_id)).or_else(|| {
-            store
-                .plugin_hooks
-                .get(&Scope::Project(repo.project_key.clone()))
-        });
+        let state = store
+            .plugin_hooks
+            .get(&Scope::Repo(repo_id))
+            .or_else(|| store.plugin_hooks.get(&Scope::Project(repo.project_key.clone())));
         if let Some(state) = state.filter(|s| s.enabled) {
             let mut urls: Vec<(u32, String, String)> = state
                 .settings

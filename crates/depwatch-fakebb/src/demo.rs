@@ -57,10 +57,7 @@ pub async fn seed(fake: &FakeBitbucket) -> Result<DemoInfo, FakeError> {
     fake.add_repo(
         RepoSpec::new("SHOP", "checkout-php")
             .name("Checkout (PHP)")
-            .file(
-                "composer.json",
-                "{\"require\": {\"php\": \"^7.2.5 || ^8.0\"}}\n",
-            )
+            .file("composer.json", "{\"require\": {\"php\": \"^7.2.5 || ^8.0\"}}\n")
             .file("composer.lock", COMPOSER_LOCK),
     )?;
     fake.add_repo(
@@ -116,9 +113,11 @@ pub async fn seed(fake: &FakeBitbucket) -> Result<DemoInfo, FakeError> {
     fake.push(
         "SHOP",
         "storefront",
-        Push::new()
-            .create_branch("feature/checkout", None)
-            .create_tag("v1.4.0", None, Some("Release 1.4.0")),
+        Push::new().create_branch("feature/checkout", None).create_tag(
+            "v1.4.0",
+            None,
+            Some("Release 1.4.0"),
+        ),
     )
     .await?;
     let shop_read_token = fake.add_project_token("SHOP", Permission::Read)?;

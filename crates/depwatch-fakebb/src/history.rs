@@ -244,23 +244,16 @@ impl History {
     /// `refs/tags/x`, or a bare branch or tag name.
     pub fn resolve(&self, rev: &str) -> Option<Resolved> {
         if let Some(name) = rev.strip_prefix("refs/heads/") {
-            return self
-                .branches
-                .get(name)
-                .map(|c| Resolved { commit: c.clone() });
+            return self.branches.get(name).map(|c| Resolved { commit: c.clone() });
         }
         if let Some(name) = rev.strip_prefix("refs/tags/") {
-            return self.tags.get(name).map(|t| Resolved {
-                commit: t.commit.clone(),
-            });
+            return self.tags.get(name).map(|t| Resolved { commit: t.commit.clone() });
         }
         if let Some(c) = self.branches.get(rev) {
             return Some(Resolved { commit: c.clone() });
         }
         if let Some(t) = self.tags.get(rev) {
-            return Some(Resolved {
-                commit: t.commit.clone(),
-            });
+            return Some(Resolved { commit: t.commit.clone() });
         }
         if looks_like_hash(rev) {
             let lower = rev.to_ascii_lowercase();
@@ -270,17 +263,13 @@ impl History {
             if lower.len() < 40 {
                 let mut matches = self.commits.keys().filter(|id| id.starts_with(&lower));
                 if let (Some(one), None) = (matches.next(), matches.next()) {
-                    return Some(Resolved {
-                        commit: one.clone(),
-                    });
+                    return Some(Resolved { commit: one.clone() });
                 }
             }
             // Annotated tag object hashes peel to their commit.
             for t in self.tags.values() {
                 if t.annotated.as_ref().is_some_and(|o| o.hash == lower) {
-                    return Some(Resolved {
-                        commit: t.commit.clone(),
-                    });
+                    return Some(Resolved { commit: t.commit.clone() });
                 }
             }
         }
@@ -317,10 +306,8 @@ impl History {
             .filter_map(|id| self.commits.get(&id).cloned())
             .collect();
         // Newest first; equal timestamps put descendants first (deeper first-parent chain).
-        let depths: HashMap<String, usize> = out
-            .iter()
-            .map(|c| (c.id.clone(), self.depth(&c.id)))
-            .collect();
+        let depths: HashMap<String, usize> =
+            out.iter().map(|c| (c.id.clone(), self.depth(&c.id))).collect();
         out.sort_by(|a, b| {
             b.committer_ts
                 .cmp(&a.committer_ts)
@@ -348,10 +335,7 @@ impl History {
     /// Nearest common ancestor of `a` and `b`, following `a`'s history newest first.
     pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
         let b_anc = self.ancestors(b);
-        self.log(a, None)
-            .into_iter()
-            .find(|c| b_anc.contains(&c.id))
-            .map(|c| c.id.clone())
+        self.log(a, None).into_iter().find(|c| b_anc.contains(&c.id)).map(|c| c.id.clone())
     }
 }
 
@@ -360,19 +344,13 @@ mod tests {
     use super::*;
 
     fn person() -> Person {
-        Person {
-            name: "A".into(),
-            email: "a@example.com".into(),
-        }
+        Person { name: "A".into(), email: "a@example.com".into() }
     }
 
     #[test]
     fn blob_id_matches_git() {
         // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(
-            blob_id(b"hello\n"),
-            "ce013625030ba8dba906f756967f9e9ca394464a"
-        );
+        assert_eq!(blob_id(b"hello\n"), "ce013625030ba8dba906f756967f9e9ca394464a");
     }
 
     #[test]
@@ -380,34 +358,12 @@ mod tests {
         let mut h = History::default();
         let mut t = Tree::new();
         t.insert("a".into(), Arc::new(b"1".to_vec()));
-        let c1 = h.make_commit(
-            "r",
-            vec![],
-            t.clone(),
-            person(),
-            person(),
-            1000,
-            "one".into(),
-        );
+        let c1 = h.make_commit("r", vec![], t.clone(), person(), person(), 1000, "one".into());
         t.insert("b".into(), Arc::new(b"2".to_vec()));
-        let c2 = h.make_commit(
-            "r",
-            vec![c1.id.clone()],
-            t,
-            person(),
-            person(),
-            1000,
-            "two".into(),
-        );
+        let c2 = h.make_commit("r", vec![c1.id.clone()], t, person(), person(), 1000, "two".into());
         h.set_branch("main", &c2.id);
-        assert_eq!(
-            h.resolve("refs/heads/main").map(|r| r.commit),
-            Some(c2.id.clone())
-        );
-        assert_eq!(
-            h.resolve(&c1.id[..8]).map(|r| r.commit),
-            Some(c1.id.clone())
-        );
+        assert_eq!(h.resolve("refs/heads/main").map(|r| r.commit), Some(c2.id.clone()));
+        assert_eq!(h.resolve(&c1.id[..8]).map(|r| r.commit), Some(c1.id.clone()));
         let log = h.log(&c2.id, None);
         assert_eq!(log.len(), 2);
         assert_eq!(log.first().map(|c| c.id.clone()), Some(c2.id.clone()));

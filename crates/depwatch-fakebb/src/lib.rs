@@ -122,11 +122,7 @@ pub struct FakeBitbucket {
 }
 
 fn random_secret(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 pub(crate) fn add_token(
@@ -180,10 +176,7 @@ pub(crate) fn grant(
         ),
         None => None,
     };
-    let u = store
-        .users
-        .get_mut(user)
-        .ok_or_else(|| FakeError::NotFound(format!("user {user}")))?;
+    let u = store.users.get_mut(user).ok_or_else(|| FakeError::NotFound(format!("user {user}")))?;
     match repo_id {
         Some(id) => u.repo_perms.insert(id, permission),
         None => u.project_perms.insert(key, permission),
@@ -212,11 +205,7 @@ pub(crate) async fn do_push(
         (repo_id, changes, outgoing)
     };
     let deliveries = delivery::send_all(&shared.store, &shared.client, outgoing).await;
-    Ok(PushReport {
-        repository_id: repo_id,
-        changes,
-        deliveries,
-    })
+    Ok(PushReport { repository_id: repo_id, changes, deliveries })
 }
 
 pub(crate) async fn do_ping(shared: &Arc<Shared>, hook_id: u64) -> Result<Delivery, FakeError> {
@@ -241,14 +230,10 @@ impl FakeBitbucket {
         let context = config.normalized_context()?;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
-            .map_err(|source| FakeError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| FakeError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+            .map_err(|source| FakeError::Bind { addr: config.bind, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| FakeError::Bind { addr: config.bind, source })?;
         let base_url = match &config.public_base_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{addr}{context}"),
@@ -260,9 +245,7 @@ impl FakeBitbucket {
             .map_err(|e| FakeError::Client(e.to_string()))?;
         let store = Store::new(config, context, base_url.clone());
         let shared = Arc::new(Shared::new(store, client));
-        let app = axum::Router::new()
-            .fallback(server::handle)
-            .with_state(shared.clone());
+        let app = axum::Router::new().fallback(server::handle).with_state(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -272,13 +255,7 @@ impl FakeBitbucket {
                 tracing::error!(error = %e, "fake Bitbucket server stopped");
             }
         });
-        Ok(FakeBitbucket {
-            shared,
-            addr,
-            base_url,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
+        Ok(FakeBitbucket { shared, addr, base_url, shutdown: Some(tx), task: Some(task) })
     }
 
     /// Base URL including the context path, e.g. `http://127.0.0.1:41234/bitbucket`.
@@ -322,16 +299,8 @@ impl FakeBitbucket {
         let mut store = self.shared.lock();
         let slug = spec.slug.clone();
         let id = store.add_repo(spec)?;
-        let project_key = store
-            .repos
-            .get(&id)
-            .map(|r| r.project_key.clone())
-            .unwrap_or_default();
-        Ok(RepoInfo {
-            id,
-            project_key,
-            slug,
-        })
+        let project_key = store.repos.get(&id).map(|r| r.project_key.clone()).unwrap_or_default();
+        Ok(RepoInfo { id, project_key, slug })
     }
 
     /// Adds many repositories under one lock (fast seeding of large instances).
@@ -361,13 +330,7 @@ impl FakeBitbucket {
         slug: &str,
         permission: Permission,
     ) -> Result<(), FakeError> {
-        grant(
-            &mut self.shared.lock(),
-            user,
-            project,
-            Some(slug),
-            permission,
-        )
+        grant(&mut self.shared.lock(), user, project, Some(slug), permission)
     }
 
     /// Creates a personal HTTP access token (Bearer, or Basic `user:token`).
@@ -376,12 +339,7 @@ impl FakeBitbucket {
         user: &str,
         permission: Permission,
     ) -> Result<String, FakeError> {
-        add_token(
-            &mut self.shared.lock(),
-            TokenOwner::User(user.to_owned()),
-            permission,
-            None,
-        )
+        add_token(&mut self.shared.lock(), TokenOwner::User(user.to_owned()), permission, None)
     }
 
     /// Creates a personal token that expires after `ttl` (server clock).
@@ -391,12 +349,7 @@ impl FakeBitbucket {
         permission: Permission,
         ttl: Duration,
     ) -> Result<String, FakeError> {
-        add_token(
-            &mut self.shared.lock(),
-            TokenOwner::User(user.to_owned()),
-            permission,
-            Some(ttl),
-        )
+        add_token(&mut self.shared.lock(), TokenOwner::User(user.to_owned()), permission, Some(ttl))
     }
 
     /// Creates a project access token (Bearer only).
@@ -437,11 +390,7 @@ impl FakeBitbucket {
         callback: Option<&str>,
     ) -> Result<(), FakeError> {
         let consumer = oauth::Consumer::from_pem(key, name, public_key_pem, callback)?;
-        self.shared
-            .lock()
-            .oauth
-            .consumers
-            .insert(key.to_owned(), consumer);
+        self.shared.lock().oauth.consumers.insert(key.to_owned(), consumer);
         Ok(())
     }
 

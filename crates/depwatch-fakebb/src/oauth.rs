@@ -40,11 +40,7 @@ impl Consumer {
         let public_key = RsaPublicKey::from_public_key_pem(public_key_pem)
             .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_key_pem))
             .map_err(|e| FakeError::Invalid(format!("consumer {key}: public key PEM: {e}")))?;
-        Ok(Consumer {
-            name: name.to_owned(),
-            public_key,
-            callback: callback.map(str::to_owned),
-        })
+        Ok(Consumer { name: name.to_owned(), public_key, callback: callback.map(str::to_owned) })
     }
 }
 
@@ -129,35 +125,22 @@ fn ms(d: std::time::Duration) -> i64 {
 }
 
 fn random_token(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// RFC 3986 percent-encoding with the unreserved set `A-Za-z0-9-._~` (RFC 5849 §3.6).
 pub fn percent_encode(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
     percent_encoding::utf8_percent_encode(s, SET).to_string()
 }
 
 /// RFC 5849 §3.4.1 signature base string.
 pub fn base_string(method: &str, base_uri: &str, params: &[(String, String)]) -> String {
-    let mut enc: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (percent_encode(k), percent_encode(v)))
-        .collect();
+    let mut enc: Vec<(String, String)> =
+        params.iter().map(|(k, v)| (percent_encode(k), percent_encode(v))).collect();
     enc.sort();
-    let normalized = enc
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let normalized = enc.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     format!(
         "{}&{}&{}",
         method.to_ascii_uppercase(),
@@ -181,10 +164,7 @@ pub fn parse_oauth_header(value: &str) -> Option<Vec<(String, String)>> {
         }
         let (k, v) = part.split_once('=')?;
         let v = v.trim().trim_matches('"');
-        let decoded = percent_encoding::percent_decode_str(v)
-            .decode_utf8()
-            .ok()?
-            .into_owned();
+        let decoded = percent_encoding::percent_decode_str(v).decode_utf8().ok()?.into_owned();
         out.push((k.trim().to_owned(), decoded));
     }
     Some(out)
@@ -238,17 +218,11 @@ pub(crate) fn problem(store: &Store, name: &str, extra: &[(&str, String)]) -> Re
 
 /// The base URI of a request as the server sees it (RFC 5849 §3.4.1.2).
 fn request_base_uri(store: &Store, req: &Req) -> String {
-    let rel = req
-        .raw_path
-        .strip_prefix(&store.context)
-        .unwrap_or(&req.raw_path);
+    let rel = req.raw_path.strip_prefix(&store.context).unwrap_or(&req.raw_path);
     if let Some(public) = &store.cfg.public_base_url {
         return format!("{}{}", public.trim_end_matches('/'), rel);
     }
-    let host = req
-        .header("host")
-        .unwrap_or("localhost")
-        .to_ascii_lowercase();
+    let host = req.header("host").unwrap_or("localhost").to_ascii_lowercase();
     let host = host.strip_suffix(":80").unwrap_or(&host);
     format!("http://{host}{}", req.raw_path)
 }
@@ -261,19 +235,13 @@ struct Signed {
 
 impl Signed {
     fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Checks an OAuth-signed request (header, query or form parameters).
 fn verify(store: &mut Store, req: &Req) -> Result<Signed, Response> {
-    let header = req
-        .header("authorization")
-        .and_then(parse_oauth_header)
-        .unwrap_or_default();
+    let header = req.header("authorization").and_then(parse_oauth_header).unwrap_or_default();
     let mut params: Vec<(String, String)> = req.query.clone();
     params.extend(req.form_body());
     let mut signature = None;
@@ -294,23 +262,10 @@ fn verify(store: &mut Store, req: &Req) -> Result<Signed, Response> {
             signature = Some(params.remove(pos).1);
         }
     }
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let required = [
-        "oauth_consumer_key",
-        "oauth_signature_method",
-        "oauth_timestamp",
-        "oauth_nonce",
-    ];
-    let mut absent: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|n| get(n).is_none())
-        .collect();
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let required =
+        ["oauth_consumer_key", "oauth_signature_method", "oauth_timestamp", "oauth_nonce"];
+    let mut absent: Vec<&str> = required.iter().copied().filter(|n| get(n).is_none()).collect();
     if signature.is_none() {
         absent.push("oauth_signature");
     }
@@ -371,11 +326,7 @@ fn verify(store: &mut Store, req: &Req) -> Result<Signed, Response> {
         .is_some_and(|sig| {
             consumer
                 .public_key
-                .verify(
-                    Pkcs1v15Sign::new::<Sha1>(),
-                    &Sha1::digest(base.as_bytes()),
-                    &sig,
-                )
+                .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(base.as_bytes()), &sig)
                 .is_ok()
         });
     if !valid {
@@ -390,15 +341,9 @@ fn verify(store: &mut Store, req: &Req) -> Result<Signed, Response> {
         ));
     }
     // Forget nonces that left the timestamp window, then remember this one.
-    store
-        .oauth
-        .nonces
-        .retain(|_, seen| now - *seen <= 2 * window);
+    store.oauth.nonces.retain(|_, seen| now - *seen <= 2 * window);
     store.oauth.nonces.insert(nonce_key, now);
-    Ok(Signed {
-        consumer: consumer_key,
-        params,
-    })
+    Ok(Signed { consumer: consumer_key, params })
 }
 
 /// Authenticates a REST call signed with an access token; returns the user name.
@@ -427,9 +372,7 @@ fn valid_callback(cb: &str) -> bool {
     if cb == "oob" {
         return true;
     }
-    let rest = cb
-        .strip_prefix("http://")
-        .or_else(|| cb.strip_prefix("https://"));
+    let rest = cb.strip_prefix("http://").or_else(|| cb.strip_prefix("https://"));
     rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !cb.contains(char::is_whitespace)
@@ -477,10 +420,7 @@ pub(crate) fn request_token(store: &mut Store, req: &Req) -> Response {
             xsrf: None,
         },
     );
-    let mut pairs = vec![
-        ("oauth_token", token.as_str()),
-        ("oauth_token_secret", secret.as_str()),
-    ];
+    let mut pairs = vec![("oauth_token", token.as_str()), ("oauth_token_secret", secret.as_str())];
     if v1a {
         pairs.push(("oauth_callback_confirmed", "true"));
     }
@@ -510,10 +450,7 @@ fn page(title: &str, body: &str) -> String {
 /// The browser user: Basic credentials if given and valid, else the configured browser user,
 /// else the first system administrator, else the first user.
 fn browser_user(store: &Store, req: &Req) -> Option<String> {
-    if let Some(basic) = req
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Basic "))
-    {
+    if let Some(basic) = req.header("authorization").and_then(|h| h.strip_prefix("Basic ")) {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(basic.trim())
             .ok()
@@ -540,17 +477,10 @@ fn browser_user(store: &Store, req: &Req) -> Option<String> {
 pub(crate) fn authorize(store: &mut Store, req: &Req) -> Response {
     let form_params = req.form_body();
     let param = |name: &str| {
-        form_params
-            .iter()
-            .chain(req.query.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+        form_params.iter().chain(req.query.iter()).find(|(k, _)| k == name).map(|(_, v)| v.clone())
     };
     let Some(token) = param("oauth_token") else {
-        return html(
-            StatusCode::BAD_REQUEST,
-            page("OAuth error", "<p>Missing oauth_token.</p>"),
-        );
+        return html(StatusCode::BAD_REQUEST, page("OAuth error", "<p>Missing oauth_token.</p>"));
     };
     let rt = match request_token_live(store, &token) {
         Ok(t) => t,
@@ -564,17 +494,11 @@ pub(crate) fn authorize(store: &mut Store, req: &Req) -> Response {
     let Some(user) = browser_user(store, req) else {
         return html(
             StatusCode::UNAUTHORIZED,
-            page(
-                "Log in",
-                "<p>You must log in to authorize this application.</p>",
-            ),
+            page("Log in", "<p>You must log in to authorize this application.</p>"),
         );
     };
     let consumer = store.oauth.consumers.get(&rt.consumer).cloned();
-    let consumer_name = consumer
-        .as_ref()
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let consumer_name = consumer.as_ref().map(|c| c.name.clone()).unwrap_or_default();
     let ctx = store.context.clone();
     if req.method == Method::GET {
         let xsrf = random_token(20);
@@ -608,34 +532,21 @@ pub(crate) fn authorize(store: &mut Store, req: &Req) -> Response {
     }
     let xsrf_ok = rt.xsrf.is_some() && param("atl_token") == rt.xsrf;
     if !xsrf_ok {
-        return html(
-            StatusCode::FORBIDDEN,
-            page("XSRF check failed", "<p>XSRF check failed</p>"),
-        );
+        return html(StatusCode::FORBIDDEN, page("XSRF check failed", "<p>XSRF check failed</p>"));
     }
     let approved = param("approve").is_some();
     let denied = param("deny").is_some();
     if approved == denied {
-        return html(
-            StatusCode::BAD_REQUEST,
-            page("OAuth error", "<p>Choose Allow or Deny.</p>"),
-        );
+        return html(StatusCode::BAD_REQUEST, page("OAuth error", "<p>Choose Allow or Deny.</p>"));
     }
     let verifier = if approved {
-        rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(6)
-            .map(char::from)
-            .collect::<String>()
+        rand::thread_rng().sample_iter(&Alphanumeric).take(6).map(char::from).collect::<String>()
     } else {
         "denied".to_owned()
     };
     if let Some(t) = store.oauth.request_tokens.get_mut(&token) {
         t.approval = if approved {
-            Approval::Approved {
-                user: user.clone(),
-                verifier: verifier.clone(),
-            }
+            Approval::Approved { user: user.clone(), verifier: verifier.clone() }
         } else {
             Approval::Denied
         };
@@ -786,10 +697,7 @@ mod tests {
             ("a3".to_owned(), "a".to_owned()),
             ("c@".to_owned(), String::new()),
             ("a2".to_owned(), "r b".to_owned()),
-            (
-                "oauth_consumer_key".to_owned(),
-                "9djdj82h48djs9d2".to_owned(),
-            ),
+            ("oauth_consumer_key".to_owned(), "9djdj82h48djs9d2".to_owned()),
             ("oauth_token".to_owned(), "kkk9d7dh3k39sjv7".to_owned()),
             ("oauth_signature_method".to_owned(), "HMAC-SHA1".to_owned()),
             ("oauth_timestamp".to_owned(), "137131201".to_owned()),
@@ -799,10 +707,7 @@ mod tests {
         ];
         // RFC 5849 §3.4.1.1 example.
         let expected = "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7";
-        assert_eq!(
-            base_string("post", "http://example.com/request", &params),
-            expected
-        );
+        assert_eq!(base_string("post", "http://example.com/request", &params), expected);
     }
 
     #[test]
@@ -811,10 +716,7 @@ mod tests {
             parse_oauth_header("OAuth realm=\"x\", oauth_nonce=\"a%20b\"").unwrap_or_default();
         assert_eq!(
             parsed,
-            vec![
-                ("realm".into(), "x".into()),
-                ("oauth_nonce".into(), "a b".into())
-            ]
+            vec![("realm".into(), "x".into()), ("oauth_nonce".into(), "a b".into())]
         );
         assert!(valid_callback("oob"));
         assert!(valid_callback("http://127.0.0.1:5000/cb/x"));

@@ -17,10 +17,7 @@ pub struct PageRequest {
 impl PageRequest {
     /// Reads `start` and `limit` from query pairs; unparsable values are a client error.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, String> {
-        let mut req = PageRequest {
-            start: 0,
-            limit: None,
-        };
+        let mut req = PageRequest { start: 0, limit: None };
         for (k, v) in query {
             match k.as_str() {
                 "start" => {
@@ -120,10 +117,7 @@ pub fn paginate<T: Clone>(
     let every = if gaps { cfg.hidden_item_every } else { None };
     let first = first_visible_at(req.start, every).min(items.len());
     let end = first.saturating_add(limit).min(items.len());
-    let values: Vec<T> = items
-        .get(first..end)
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
+    let values: Vec<T> = items.get(first..end).map(|s| s.to_vec()).unwrap_or_default();
     let is_last = end >= items.len();
     let next_start = if is_last {
         None
@@ -131,13 +125,7 @@ pub fn paginate<T: Clone>(
         // The next visible item's virtual index; with gaps this skips the hidden slot.
         Some(virtual_index(end, every))
     };
-    Page {
-        values,
-        limit,
-        start: req.start,
-        is_last,
-        next_start,
-    }
+    Page { values, limit, start: req.start, is_last, next_start }
 }
 
 #[cfg(test)]
@@ -151,26 +139,15 @@ mod tests {
         let p = paginate(
             &cfg,
             Resource::Repos,
-            PageRequest {
-                start: 0,
-                limit: Some(1000),
-            },
+            PageRequest { start: 0, limit: Some(1000) },
             &items,
             true,
         );
         assert_eq!(p.limit, 50);
         assert_eq!(p.values.len(), 50);
         assert_eq!(p.next_start, Some(50));
-        let last = paginate(
-            &cfg,
-            Resource::Repos,
-            PageRequest {
-                start: 100,
-                limit: None,
-            },
-            &items,
-            true,
-        );
+        let last =
+            paginate(&cfg, Resource::Repos, PageRequest { start: 100, limit: None }, &items, true);
         assert_eq!(last.limit, 25);
         assert!(last.is_last);
         assert_eq!(last.next_start, None);
@@ -180,10 +157,7 @@ mod tests {
 
     #[test]
     fn gap_mode_walks_every_item_once() {
-        let cfg = Config {
-            hidden_item_every: Some(7),
-            ..Config::default()
-        };
+        let cfg = Config { hidden_item_every: Some(7), ..Config::default() };
         let items: Vec<usize> = (0..100).collect();
         let mut start = 0;
         let mut seen = Vec::new();
@@ -192,10 +166,7 @@ mod tests {
             let p = paginate(
                 &cfg,
                 Resource::Repos,
-                PageRequest {
-                    start,
-                    limit: Some(10),
-                },
+                PageRequest { start, limit: Some(10) },
                 &items,
                 true,
             );

@@ -49,9 +49,7 @@ impl Push {
 
     /// Deletes branch `name`.
     pub fn delete_branch(mut self, name: &str) -> Self {
-        self.ops.push(RefOp::DeleteBranch {
-            name: name.to_owned(),
-        });
+        self.ops.push(RefOp::DeleteBranch { name: name.to_owned() });
         self
     }
 
@@ -67,9 +65,7 @@ impl Push {
 
     /// Deletes tag `name`.
     pub fn delete_tag(mut self, name: &str) -> Self {
-        self.ops.push(RefOp::DeleteTag {
-            name: name.to_owned(),
-        });
+        self.ops.push(RefOp::DeleteTag { name: name.to_owned() });
         self
     }
 
@@ -173,10 +169,7 @@ pub struct CommitSpec {
 impl CommitSpec {
     /// A commit on `branch`.
     pub fn on(branch: &str) -> Self {
-        CommitSpec {
-            branch: branch.to_owned(),
-            ..CommitSpec::default()
-        }
+        CommitSpec { branch: branch.to_owned(), ..CommitSpec::default() }
     }
 
     /// Writes a file.
@@ -333,11 +326,8 @@ pub(crate) fn apply(
     push: &Push,
 ) -> Result<Vec<RefChange>, FakeError> {
     let actor = actor_name(store, push.actor.as_deref());
-    let actor_person = actor
-        .as_deref()
-        .and_then(|a| store.users.get(a))
-        .map(|u| u.person())
-        .unwrap_or(Person {
+    let actor_person =
+        actor.as_deref().and_then(|a| store.users.get(a)).map(|u| u.person()).unwrap_or(Person {
             name: "Administrator".to_owned(),
             email: "admin@example.com".to_owned(),
         });
@@ -355,11 +345,8 @@ pub(crate) fn apply(
         .repos
         .get_mut(&repo_id)
         .ok_or_else(|| FakeError::NotFound(format!("repository id {repo_id}")))?;
-    let default_branch = repo
-        .default_branch
-        .strip_prefix("refs/heads/")
-        .unwrap_or(&repo.default_branch)
-        .to_owned();
+    let default_branch =
+        repo.default_branch.strip_prefix("refs/heads/").unwrap_or(&repo.default_branch).to_owned();
     // Work on a copy so a failing op leaves the repository untouched.
     let mut h = repo.history.clone();
     // ref id → (original hash, original peeled commit)
@@ -416,9 +403,7 @@ pub(crate) fn apply(
                     author.clone(),
                     author,
                     spec.timestamp_ms.unwrap_or(now),
-                    spec.message
-                        .clone()
-                        .unwrap_or_else(|| "Update files".to_owned()),
+                    spec.message.clone().unwrap_or_else(|| "Update files".to_owned()),
                 );
                 h.set_branch(&spec.branch, &c.id);
             }
@@ -426,9 +411,7 @@ pub(crate) fn apply(
                 if h.branches.contains_key(name) {
                     return Err(FakeError::Duplicate(format!("branch {name}")));
                 }
-                let start = start_point
-                    .clone()
-                    .unwrap_or_else(|| default_branch.clone());
+                let start = start_point.clone().unwrap_or_else(|| default_branch.clone());
                 let target = h
                     .resolve(&start)
                     .ok_or_else(|| FakeError::NotFound(format!("revision {start}")))?
@@ -447,11 +430,7 @@ pub(crate) fn apply(
                     Some(head),
                 );
             }
-            RefOp::CreateTag {
-                name,
-                target,
-                message,
-            } => {
+            RefOp::CreateTag { name, target, message } => {
                 if h.tags.contains_key(name) {
                     return Err(FakeError::Duplicate(format!("tag {name}")));
                 }

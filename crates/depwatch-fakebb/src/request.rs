@@ -24,10 +24,7 @@ pub(crate) struct Req {
 impl Req {
     /// First value of query parameter `name`.
     pub fn q(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Whether query parameter `name` is exactly `true` (Bitbucket ignores other values).

@@ -127,11 +127,8 @@ fn application_properties(store: &Store) -> Response {
     let v = &store.cfg.version;
     let build: String = {
         let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        let (a, b, c) = (
-            parts.next().unwrap_or(0),
-            parts.next().unwrap_or(0),
-            parts.next().unwrap_or(0),
-        );
+        let (a, b, c) =
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
         format!("{}", a * 1_000_000 + b * 1000 + c)
     };
     ok(&json!({
@@ -197,10 +194,7 @@ fn projects(store: &Store, req: &Req, who: &Principal) -> Response {
     let mut list: Vec<&crate::state::Project> = store
         .projects
         .values()
-        .filter(|p| {
-            name.as_ref()
-                .is_none_or(|n| p.name.to_lowercase().contains(n))
-        })
+        .filter(|p| name.as_ref().is_none_or(|n| p.name.to_lowercase().contains(n)))
         .filter(|p| match need {
             Some(level) => project_permission(store, who, p).is_some_and(|x| x >= level),
             None => can_view_project(store, who, p),
@@ -239,11 +233,7 @@ fn project_repos(store: &Store, req: &Req, who: &Principal, key: &str) -> Respon
         .collect();
     list.sort_by_key(|r| (r.name.to_lowercase(), r.id));
     let p = paginate(&store.cfg, Resource::Repos, page, &list, true);
-    let values = p
-        .values
-        .iter()
-        .map(|r| shapes::repository(store, r, true))
-        .collect();
+    let values = p.values.iter().map(|r| shapes::repository(store, r, true)).collect();
     ok(&p.envelope(values))
 }
 
@@ -261,9 +251,7 @@ fn repos(store: &Store, req: &Req, who: &Principal) -> Response {
     };
     let archived = req.q("archived").unwrap_or("ACTIVE");
     if !matches!(archived, "ACTIVE" | "ARCHIVED" | "ALL") {
-        return bad_request(&format!(
-            "archived: {archived:?} is not one of ACTIVE, ARCHIVED, ALL"
-        ));
+        return bad_request(&format!("archived: {archived:?} is not one of ACTIVE, ARCHIVED, ALL"));
     }
     let name = req.q("name").map(str::to_lowercase);
     let project_key = req.q("projectkey").map(str::to_uppercase);
@@ -279,16 +267,11 @@ fn repos(store: &Store, req: &Req, who: &Principal) -> Response {
             "ARCHIVED" => r.archived,
             _ => true,
         })
-        .filter(|r| {
-            name.as_ref()
-                .is_none_or(|n| r.name.to_lowercase().contains(n))
-        })
+        .filter(|r| name.as_ref().is_none_or(|n| r.name.to_lowercase().contains(n)))
         .filter(|r| project_key.as_ref().is_none_or(|k| *k == r.project_key))
         .filter(|r| {
             project_name.as_ref().is_none_or(|n| {
-                store
-                    .project(&r.project_key)
-                    .is_some_and(|p| p.name.to_lowercase().contains(n))
+                store.project(&r.project_key).is_some_and(|p| p.name.to_lowercase().contains(n))
             })
         })
         .filter(|r| match visibility {
@@ -306,25 +289,16 @@ fn repos(store: &Store, req: &Req, who: &Principal) -> Response {
         ))
     });
     let p = paginate(&store.cfg, Resource::Repos, page, &list, true);
-    let values = p
-        .values
-        .iter()
-        .map(|r| shapes::repository(store, r, true))
-        .collect();
+    let values = p.values.iter().map(|r| shapes::repository(store, r, true)).collect();
     ok(&p.envelope(values))
 }
 
 /// Resolves `at` (default branch head when absent).
 fn resolve_at<'a>(repo: &'a Repo, at: Option<&str>) -> Result<(String, &'a Tree), Response> {
     let rev = at.unwrap_or(&repo.default_branch);
-    let resolved = repo
-        .history
-        .resolve(rev)
-        .ok_or_else(|| no_such_commit(rev, &repo.slug))?;
-    let commit = repo
-        .history
-        .commit(&resolved.commit)
-        .ok_or_else(|| no_such_commit(rev, &repo.slug))?;
+    let resolved = repo.history.resolve(rev).ok_or_else(|| no_such_commit(rev, &repo.slug))?;
+    let commit =
+        repo.history.commit(&resolved.commit).ok_or_else(|| no_such_commit(rev, &repo.slug))?;
     Ok((resolved.commit, &commit.tree))
 }
 
@@ -357,17 +331,13 @@ fn repo_routes(
     let resp = match r {
         [] => ok(&shapes::repository(store, repo, true)),
         ["default-branch"] => {
-            let display = repo
-                .default_branch
-                .strip_prefix("refs/heads/")
-                .unwrap_or(&repo.default_branch);
+            let display =
+                repo.default_branch.strip_prefix("refs/heads/").unwrap_or(&repo.default_branch);
             ok(&json!({ "id": repo.default_branch, "displayId": display, "type": "BRANCH" }))
         }
         ["branches", "default"] => {
-            let name = repo
-                .default_branch
-                .strip_prefix("refs/heads/")
-                .unwrap_or(&repo.default_branch);
+            let name =
+                repo.default_branch.strip_prefix("refs/heads/").unwrap_or(&repo.default_branch);
             if repo.history.commits.is_empty() {
                 empty(StatusCode::NO_CONTENT)
             } else {
@@ -426,10 +396,7 @@ fn branches(store: &Store, req: &Req, repo: &Repo) -> Response {
         Err(r) => return r,
     };
     let filter = req.q("filterText").map(str::to_lowercase);
-    let default = repo
-        .default_branch
-        .strip_prefix("refs/heads/")
-        .unwrap_or("");
+    let default = repo.default_branch.strip_prefix("refs/heads/").unwrap_or("");
     let mut names: Vec<String> = match req.q("orderBy") {
         Some("MODIFICATION") => repo.history.branch_touch.iter().rev().cloned().collect(),
         _ => repo.history.branches.keys().cloned().collect(),
@@ -445,10 +412,7 @@ fn branches(store: &Store, req: &Req, repo: &Repo) -> Response {
         .values
         .iter()
         .filter_map(|n| {
-            repo.history
-                .branches
-                .get(n)
-                .map(|head| shapes::branch(n, head, n == default))
+            repo.history.branches.get(n).map(|head| shapes::branch(n, head, n == default))
         })
         .collect();
     ok(&p.envelope(values))
@@ -484,15 +448,9 @@ fn files(store: &Store, req: &Req, repo: &Repo, dir: &str) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/")
-    };
-    let list: Vec<String> = tree
-        .keys()
-        .filter_map(|p| p.strip_prefix(prefix.as_str()).map(str::to_owned))
-        .collect();
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let list: Vec<String> =
+        tree.keys().filter_map(|p| p.strip_prefix(prefix.as_str()).map(str::to_owned)).collect();
     if list.is_empty() && !dir.is_empty() {
         return no_such_path(dir, &commit);
     }
@@ -524,10 +482,8 @@ fn browse(store: &Store, req: &Req, repo: &Repo, path: &str) -> Response {
         if text.ends_with('\n') {
             lines.pop();
         }
-        let lines: Vec<&str> = lines
-            .into_iter()
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect();
+        let lines: Vec<&str> =
+            lines.into_iter().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
         let p = paginate(&store.cfg, Resource::BrowseLines, page, &lines, false);
         let mut v = json!({
             "lines": p.values.iter().map(|l| json!({ "text": l })).collect::<Vec<_>>(),
@@ -541,11 +497,7 @@ fn browse(store: &Store, req: &Req, repo: &Repo, path: &str) -> Response {
         }
         return ok(&v);
     }
-    let prefix = if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}/")
-    };
+    let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
     // Immediate children: (name, is_dir, size, content id).
     let mut children: Vec<(String, bool, usize, Option<String>)> = Vec::new();
     for (p, bytes) in tree.range(prefix.clone()..) {
@@ -570,9 +522,7 @@ fn browse(store: &Store, req: &Req, repo: &Repo, path: &str) -> Response {
         return no_such_path(path, &revision);
     }
     if req.q_true("size") {
-        return bad_request(&format!(
-            "\"{path}\" is a directory; size is only defined for files"
-        ));
+        return bad_request(&format!("\"{path}\" is a directory; size is only defined for files"));
     }
     if req.q_true("type") {
         return ok(&json!({ "type": "DIRECTORY" }));
@@ -665,11 +615,8 @@ fn commits(store: &Store, req: &Req, repo: &Repo) -> Response {
         _ => {}
     }
     let p = paginate(&store.cfg, Resource::Commits, page, &log, true);
-    let values = p
-        .values
-        .iter()
-        .map(|c| shapes::commit(c, shapes::TimestampStyle::EpochMs))
-        .collect();
+    let values =
+        p.values.iter().map(|c| shapes::commit(c, shapes::TimestampStyle::EpochMs)).collect();
     ok(&p.envelope(values))
 }
 
@@ -698,11 +645,7 @@ fn changes_page(
 }
 
 fn commit_changes(store: &Store, req: &Req, repo: &Repo, id: &str) -> Response {
-    let Some(c) = repo
-        .history
-        .resolve(id)
-        .and_then(|r| repo.history.commit(&r.commit))
-    else {
+    let Some(c) = repo.history.resolve(id).and_then(|r| repo.history.commit(&r.commit)) else {
         return no_such_commit(id, &repo.slug);
     };
     let since = match req.q("since") {
@@ -717,27 +660,15 @@ fn commit_changes(store: &Store, req: &Req, repo: &Repo, id: &str) -> Response {
         .and_then(|s| repo.history.commit(s))
         .map(|p| p.tree.clone())
         .unwrap_or_default();
-    changes_page(
-        store,
-        req,
-        diff(&base_tree, &c.tree),
-        since.as_deref(),
-        &c.id,
-    )
+    changes_page(store, req, diff(&base_tree, &c.tree), since.as_deref(), &c.id)
 }
 
 fn compare_revs(req: &Req, repo: &Repo) -> Result<(String, String), Response> {
     let (Some(from), Some(to)) = (req.q("from"), req.q("to")) else {
         return Err(bad_request("Both 'from' and 'to' are required"));
     };
-    let f = repo
-        .history
-        .resolve(from)
-        .ok_or_else(|| no_such_commit(from, &repo.slug))?;
-    let t = repo
-        .history
-        .resolve(to)
-        .ok_or_else(|| no_such_commit(to, &repo.slug))?;
+    let f = repo.history.resolve(from).ok_or_else(|| no_such_commit(from, &repo.slug))?;
+    let t = repo.history.resolve(to).ok_or_else(|| no_such_commit(to, &repo.slug))?;
     Ok((f.commit, t.commit))
 }
 
@@ -752,11 +683,7 @@ fn compare_changes(store: &Store, req: &Req, repo: &Repo) -> Response {
         .and_then(|b| repo.history.commit(b))
         .map(|c| c.tree.clone())
         .unwrap_or_default();
-    let from_tree = repo
-        .history
-        .commit(&from)
-        .map(|c| c.tree.clone())
-        .unwrap_or_default();
+    let from_tree = repo.history.commit(&from).map(|c| c.tree.clone()).unwrap_or_default();
     changes_page(store, req, diff(&base_tree, &from_tree), Some(&to), &from)
 }
 
@@ -771,10 +698,7 @@ fn compare_commits(store: &Store, req: &Req, repo: &Repo) -> Response {
     };
     let log = repo.history.log(&from, Some(&to));
     let p = paginate(&store.cfg, Resource::Commits, page, &log, true);
-    let values: Vec<Value> = p
-        .values
-        .iter()
-        .map(|c| shapes::commit(c, shapes::TimestampStyle::EpochMs))
-        .collect();
+    let values: Vec<Value> =
+        p.values.iter().map(|c| shapes::commit(c, shapes::TimestampStyle::EpochMs)).collect();
     ok(&p.envelope(values))
 }

@@ -47,9 +47,7 @@ impl Shared {
 }
 
 fn decode_segment(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Axum fallback handler: every request comes through here.
@@ -78,23 +76,14 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     let headers_log: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let ctx = shared.context.clone();
     let in_context = raw_path == ctx || raw_path.starts_with(&format!("{ctx}/"));
     let rel = raw_path.get(ctx.len()..).unwrap_or("").to_owned();
     let req = Req {
         method: parts.method.clone(),
-        segments: rel
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(decode_segment)
-            .collect(),
+        segments: rel.split('/').filter(|s| !s.is_empty()).map(decode_segment).collect(),
         raw_path: raw_path.clone(),
         query,
         headers: parts.headers,
@@ -106,10 +95,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         (html_not_found(&raw_path), None)
     };
     let seq = shared.request_seq.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!(
-        "@FAKEBB{seq}x{}x0",
-        (crate::state::wall_ms() / 60_000) % 1440
-    );
+    let request_id = format!("@FAKEBB{seq}x{}x0", (crate::state::wall_ms() / 60_000) % 1440);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("X-AREQUESTID", v);
     }
@@ -121,8 +107,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i.to_string()).ok()) {
             resp.headers_mut().insert("X-AUSERID", id);
         }
-        resp.headers_mut()
-            .insert("X-ASEN", HeaderValue::from_static("SEN-FAKEBB"));
+        resp.headers_mut().insert("X-ASEN", HeaderValue::from_static("SEN-FAKEBB"));
     }
     // Control traffic is not part of what the product sent; keep the log about the product.
     if req.segments.first().is_none_or(|s| s != "_control") {
@@ -174,15 +159,10 @@ async fn dispatch(shared: &Arc<Shared>, req: &Req, rel: &str) -> (Response, Opti
 
 fn injected_fault(shared: &Shared, rel: &str) -> Option<Response> {
     let mut store = shared.lock();
-    let fault = store
-        .faults
-        .iter_mut()
-        .find(|f| f.count > 0 && rel.starts_with(&f.path_prefix))?;
+    let fault = store.faults.iter_mut().find(|f| f.count > 0 && rel.starts_with(&f.path_prefix))?;
     fault.count -= 1;
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let retry_after = fault
-        .retry_after
-        .or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
+    let retry_after = fault.retry_after.or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
     store.faults.retain(|f| f.count > 0);
     let mut resp = if status == StatusCode::TOO_MANY_REQUESTS {
         error(
@@ -204,10 +184,8 @@ fn injected_fault(shared: &Shared, rel: &str) -> Option<Response> {
 }
 
 async fn rest_call(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> (Response, Option<String>) {
-    let mutating = matches!(
-        req.method,
-        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
-    );
+    let mutating =
+        matches!(req.method, Method::POST | Method::PUT | Method::DELETE | Method::PATCH);
     if mutating && req.header("x-atlassian-token") != Some("no-check") {
         return (
             html(
@@ -237,10 +215,8 @@ async fn rest_call(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> (Response,
             let sent_headers = outgoing.headers.clone();
             let records =
                 crate::delivery::send_all(&shared.store, &shared.client, vec![outgoing]).await;
-            let headers: serde_json::Map<String, serde_json::Value> = sent_headers
-                .into_iter()
-                .map(|(k, v)| (k, json!(v)))
-                .collect();
+            let headers: serde_json::Map<String, serde_json::Value> =
+                sent_headers.into_iter().map(|(k, v)| (k, json!(v))).collect();
             let record = records.first();
             let response = match record.and_then(|r| r.status) {
                 Some(status) => json!({ "status": status, "headers": {}, "body": "" }),

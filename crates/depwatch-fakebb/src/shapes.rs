@@ -77,10 +77,7 @@ pub fn repository(store: &Store, r: &Repo, with_default_branch: bool) -> Value {
     let proj = store.project(&r.project_key);
     let browse = match proj.and_then(|p| p.owner.as_ref()) {
         Some(owner) => format!("{}/users/{}/repos/{}/browse", store.base_url, owner, r.slug),
-        None => format!(
-            "{}/projects/{}/repos/{}/browse",
-            store.base_url, r.project_key, r.slug
-        ),
+        None => format!("{}/projects/{}/repos/{}/browse", store.base_url, r.project_key, r.slug),
     };
     let host = store
         .base_url

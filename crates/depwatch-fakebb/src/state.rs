@@ -58,10 +58,7 @@ pub struct User {
 impl User {
     /// The user as a commit author.
     pub fn person(&self) -> Person {
-        Person {
-            name: self.display_name.clone(),
-            email: self.email.clone(),
-        }
+        Person { name: self.display_name.clone(), email: self.email.clone() }
     }
 }
 
@@ -168,10 +165,7 @@ pub struct Webhook {
 impl Webhook {
     /// The configured HMAC secret, if any.
     pub fn secret(&self) -> Option<&str> {
-        self.configuration
-            .get("secret")
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
+        self.configuration.get("secret").and_then(|v| v.as_str()).filter(|s| !s.is_empty())
     }
 }
 
@@ -329,11 +323,7 @@ pub struct RepoSpec {
 impl RepoSpec {
     /// A repository `slug` in project `project`, empty until files are added.
     pub fn new(project: &str, slug: &str) -> Self {
-        RepoSpec {
-            project: project.to_owned(),
-            slug: slug.to_owned(),
-            ..RepoSpec::default()
-        }
+        RepoSpec { project: project.to_owned(), slug: slug.to_owned(), ..RepoSpec::default() }
     }
 
     /// Adds a file to the initial commit.
@@ -463,9 +453,7 @@ impl Store {
         public: bool,
     ) -> Result<u64, FakeError> {
         let valid = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             && key.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
         if !valid {
             return Err(FakeError::Invalid(format!(
@@ -493,10 +481,7 @@ impl Store {
 
     /// Creates (if needed) the personal project `~USER` of `user` and returns its key.
     pub(crate) fn ensure_personal_project(&mut self, user: &str) -> Result<String, FakeError> {
-        let u = self
-            .users
-            .get(user)
-            .ok_or_else(|| FakeError::NotFound(format!("user {user}")))?;
+        let u = self.users.get(user).ok_or_else(|| FakeError::NotFound(format!("user {user}")))?;
         let display = u.display_name.clone();
         let key = format!("~{}", user.to_uppercase());
         if !self.projects.contains_key(&key) {
@@ -541,27 +526,15 @@ impl Store {
             return Err(FakeError::NotFound(format!("project {}", spec.project)));
         }
         let valid_slug = !spec.slug.is_empty()
-            && spec
-                .slug
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            && spec.slug.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !valid_slug {
-            return Err(FakeError::Invalid(format!(
-                "repository slug {:?}",
-                spec.slug
-            )));
+            return Err(FakeError::Invalid(format!("repository slug {:?}", spec.slug)));
         }
         if self.repo_id(&key, &spec.slug).is_some() {
-            return Err(FakeError::Duplicate(format!(
-                "repository {key}/{}",
-                spec.slug
-            )));
+            return Err(FakeError::Duplicate(format!("repository {key}/{}", spec.slug)));
         }
         let id = self.next_id();
-        let branch = spec
-            .default_branch
-            .clone()
-            .unwrap_or_else(|| "main".to_owned());
+        let branch = spec.default_branch.clone().unwrap_or_else(|| "main".to_owned());
         let mut history = History::default();
         if !spec.files.is_empty() {
             let mut tree = Tree::new();
@@ -569,10 +542,7 @@ impl Store {
                 let path = normalize_path(&path)?;
                 tree.insert(path, Arc::new(bytes));
             }
-            let author = Person {
-                name: "Seed".to_owned(),
-                email: "seed@example.com".to_owned(),
-            };
+            let author = Person { name: "Seed".to_owned(), email: "seed@example.com".to_owned() };
             let now = self.now_ms();
             let c = history.make_commit(
                 &format!("{id}"),
@@ -623,9 +593,7 @@ impl Store {
 pub(crate) fn normalize_path(path: &str) -> Result<String, FakeError> {
     let trimmed = path.trim_matches('/');
     if trimmed.is_empty()
-        || trimmed
-            .split('/')
-            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        || trimmed.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")
     {
         return Err(FakeError::Invalid(format!("file path {path:?}")));
     }

@@ -88,10 +88,7 @@ fn parse_body(req: &Req) -> Result<WebhookBody, Response> {
     let url = match obj.get("url") {
         Some(Value::String(u)) => {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(validation(
-                    "url",
-                    "The URL must be a valid http or https URL",
-                ));
+                return Err(validation("url", "The URL must be a valid http or https URL"));
             }
             Some(u.clone())
         }
@@ -116,10 +113,7 @@ fn parse_body(req: &Req) -> Result<WebhookBody, Response> {
         None => None,
     };
     let credentials = obj.get("credentials").and_then(|c| {
-        Some((
-            c.get("username")?.as_str()?.to_owned(),
-            c.get("password")?.as_str()?.to_owned(),
-        ))
+        Some((c.get("username")?.as_str()?.to_owned(), c.get("password")?.as_str()?.to_owned()))
     });
     Ok(WebhookBody {
         name: obj.get("name").and_then(Value::as_str).map(str::to_owned),
@@ -189,9 +183,7 @@ fn webhooks_in_scope(store: &mut Store, req: &Req, scope: Scope, tail: &[&str]) 
         (["test"], &Method::POST) | (["test"], &Method::GET) => {
             return match req.q("url") {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                    Routed::TestWebhook {
-                        url: url.to_owned(),
-                    }
+                    Routed::TestWebhook { url: url.to_owned() }
                 }
                 _ => Routed::Done(validation("url", "A valid http or https url is required")),
             };
@@ -409,12 +401,7 @@ fn plugin_hook(
     tail: &[&str],
     target: HookTarget,
 ) -> Response {
-    let HookTarget {
-        own,
-        inherited,
-        scope_type,
-        resource_id,
-    } = target;
+    let HookTarget { own, inherited, scope_type, resource_id } = target;
     if !store.plugin_installed || hook != PLUGIN_HOOK_KEY {
         return no_such_hook(hook);
     }
@@ -426,30 +413,20 @@ fn plugin_hook(
             .cloned()
     };
     match (tail, &req.method) {
-        ([], &Method::GET) => ok(&hook_json(
-            effective(store).as_ref(),
-            scope_type,
-            resource_id,
-        )),
+        ([], &Method::GET) => ok(&hook_json(effective(store).as_ref(), scope_type, resource_id)),
         (["enabled"], &Method::PUT) => {
             let settings = match settings_from_body(req) {
                 Ok(s) => s,
                 Err(r) => return r,
             };
             let base = effective(store).unwrap_or_default();
-            let state = PluginHook {
-                enabled: true,
-                settings: settings.or(base.settings),
-            };
+            let state = PluginHook { enabled: true, settings: settings.or(base.settings) };
             store.plugin_hooks.insert(own, state.clone());
             ok(&hook_json(Some(&state), scope_type, resource_id))
         }
         (["enabled"], &Method::DELETE) => {
             let base = effective(store).unwrap_or_default();
-            let state = PluginHook {
-                enabled: false,
-                settings: base.settings,
-            };
+            let state = PluginHook { enabled: false, settings: base.settings };
             store.plugin_hooks.insert(own, state.clone());
             ok(&hook_json(Some(&state), scope_type, resource_id))
         }
@@ -465,10 +442,7 @@ fn plugin_hook(
             let base = effective(store).unwrap_or_default();
             store.plugin_hooks.insert(
                 own,
-                PluginHook {
-                    enabled: base.enabled,
-                    settings: Some(settings.clone()),
-                },
+                PluginHook { enabled: base.enabled, settings: Some(settings.clone()) },
             );
             ok(&Value::Object(settings))
         }

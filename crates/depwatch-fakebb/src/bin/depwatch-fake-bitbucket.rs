@@ -62,23 +62,13 @@ async fn main() -> anyhow::Result<()> {
         plugin_installed: !args.no_plugin,
         ..Config::default()
     };
-    let fake = FakeBitbucket::start(config)
-        .await
-        .context("starting the fake Bitbucket server")?;
-    let info = depwatch_fakebb::demo::seed(&fake)
-        .await
-        .context("seeding demo content")?;
+    let fake = FakeBitbucket::start(config).await.context("starting the fake Bitbucket server")?;
+    let info = depwatch_fakebb::demo::seed(&fake).await.context("seeding demo content")?;
     let base = fake.base_url();
     println!("Fake Bitbucket {base}");
-    println!(
-        "  user/password : {} / {}",
-        info.admin_user, info.admin_password
-    );
+    println!("  user/password : {} / {}", info.admin_user, info.admin_password);
     println!("  admin token   : {}", info.admin_token);
-    println!(
-        "  SHOP read-only project token (Bearer): {}",
-        info.shop_read_token
-    );
+    println!("  SHOP read-only project token (Bearer): {}", info.shop_read_token);
     println!(
         "  try: curl -H 'Authorization: Bearer {}' {base}/rest/api/1.0/repos",
         info.admin_token
@@ -88,9 +78,7 @@ async fn main() -> anyhow::Result<()> {
         "    curl -X POST {base}/_control/projects/DATA/repos/reporting/push -H 'Content-Type: application/json' \\\n      -d '{{\"ops\":[{{\"op\":\"commit\",\"branch\":\"main\",\"author\":\"jdoe\",\"message\":\"Pin jinja2\",\"files\":{{\"requirements.txt\":\"jinja2==2.4.1\\n\"}}}}]}}'"
     );
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     fake.shutdown().await;
     Ok(())
 }

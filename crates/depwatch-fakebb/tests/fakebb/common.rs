@@ -66,10 +66,7 @@ impl Env {
         let resp = rb.send().await.expect("request to the fake");
         let status = StatusCode::from_u16(resp.status().as_u16()).expect("status");
         let bytes = resp.bytes().await.expect("body");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 }
 
@@ -77,12 +74,9 @@ impl Env {
 /// with repo `web` (lockfiles, CRLF file), project OPS with repo `tools`.
 pub async fn seeded(config: Config) -> Env {
     let fake = FakeBitbucket::start(config).await.expect("start fake");
-    fake.add_user("admin", Some("admin-pw"), true)
-        .expect("admin");
+    fake.add_user("admin", Some("admin-pw"), true).expect("admin");
     fake.add_user("jdoe", Some("jdoe-pw"), false).expect("jdoe");
-    let token = fake
-        .add_personal_token("admin", Permission::Admin)
-        .expect("token");
+    let token = fake.add_personal_token("admin", Permission::Admin).expect("token");
     fake.add_project("SHOP", "Shop").expect("project");
     fake.add_project("OPS", "Operations").expect("project");
     fake.add_repo(
@@ -141,31 +135,20 @@ async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    st.hits.lock().expect("lock").push(Hit {
-        path: uri.path().to_owned(),
-        headers,
-        body,
-    });
+    st.hits.lock().expect("lock").push(Hit { path: uri.path().to_owned(), headers, body });
     st.status
 }
 
 pub async fn receiver(status: StatusCode) -> Receiver {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
     let addr = listener.local_addr().expect("addr");
     let hits = Arc::new(Mutex::new(Vec::new()));
-    let app = axum::Router::new().fallback(record).with_state(RecvState {
-        hits: hits.clone(),
-        status,
-    });
+    let app =
+        axum::Router::new().fallback(record).with_state(RecvState { hits: hits.clone(), status });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Receiver {
-        base: format!("http://{addr}"),
-        hits,
-    }
+    Receiver { base: format!("http://{addr}"), hits }
 }
 
 /// Header value as text.

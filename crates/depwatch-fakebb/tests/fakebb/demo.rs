@@ -5,9 +5,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn demo_seed_and_control_push() {
-    let fake = FakeBitbucket::start(Config::default())
-        .await
-        .expect("start");
+    let fake = FakeBitbucket::start(Config::default()).await.expect("start");
     let info = depwatch_fakebb::demo::seed(&fake).await.expect("seed");
     let http = reqwest::Client::new();
     let get = |path: String| {
@@ -34,24 +32,13 @@ async fn demo_seed_and_control_push() {
         .iter()
         .filter_map(|r| r["slug"].as_str())
         .collect();
-    for slug in [
-        "storefront",
-        "billing-service",
-        "legacy-gems",
-        "new-pipeline",
-        "scratch",
-    ] {
+    for slug in ["storefront", "billing-service", "legacy-gems", "new-pipeline", "scratch"] {
         assert!(slugs.contains(&slug), "{slug} in {slugs:?}");
     }
     let active = get(format!("{api}/repos?limit=100")).await;
-    assert_eq!(
-        active["size"].as_u64(),
-        Some(all["size"].as_u64().expect("size") - 1)
-    );
+    assert_eq!(active["size"].as_u64(), Some(all["size"].as_u64().expect("size") - 1));
     let lock = http
-        .get(format!(
-            "{api}/projects/SHOP/repos/billing-service/raw/Cargo.lock"
-        ))
+        .get(format!("{api}/projects/SHOP/repos/billing-service/raw/Cargo.lock"))
         .bearer_auth(&info.admin_token)
         .send()
         .await
@@ -63,10 +50,7 @@ async fn demo_seed_and_control_push() {
 
     // The README's curl example, as HTTP.
     let resp = http
-        .post(format!(
-            "{}/_control/projects/DATA/repos/reporting/push",
-            fake.base_url()
-        ))
+        .post(format!("{}/_control/projects/DATA/repos/reporting/push", fake.base_url()))
         .header("Content-Type", "application/json")
         .body(
             json!({"actor": "jdoe", "ops": [{"op": "commit", "branch": "main", "author": "jdoe",

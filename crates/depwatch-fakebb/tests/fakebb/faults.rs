@@ -46,10 +46,7 @@ async fn injected_429_then_500_then_success() {
 #[tokio::test]
 async fn token_bucket_answers_429_with_retry_after() {
     let env = seeded(Config {
-        rate_limit: Some(RateLimit {
-            capacity: 3,
-            refill_per_sec: 0.01,
-        }),
+        rate_limit: Some(RateLimit { capacity: 3, refill_per_sec: 0.01 }),
         ..Config::default()
     })
     .await;
@@ -59,22 +56,14 @@ async fn token_bucket_answers_429_with_retry_after() {
         let (s, h, _) = env.get("/projects").await;
         statuses.push(s.as_u16());
         if s == StatusCode::TOO_MANY_REQUESTS {
-            retry = h
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            retry = h.get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         }
     }
     assert_eq!(statuses, vec![200, 200, 200, 429]);
     let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
     assert!(secs >= 1);
     // application-properties without credentials is not rate limited.
-    let resp = env
-        .http
-        .get(env.api("/application-properties"))
-        .send()
-        .await
-        .expect("send");
+    let resp = env.http.get(env.api("/application-properties")).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 200);
     env.fake.set_rate_limit(None);
     let (s, _, _) = env.get("/projects").await;
@@ -99,17 +88,10 @@ async fn control_api_seeds_and_records() {
             (r.status().as_u16(), r.text().await.expect("text"))
         }
     };
-    assert_eq!(
-        post("projects", json!({"key": "NEW", "name": "New"}))
-            .await
-            .0,
-        200
-    );
-    let (s, body) = post(
-        "repos",
-        json!({"project": "NEW", "slug": "svc", "files": {"go.mod": "module x\n"}}),
-    )
-    .await;
+    assert_eq!(post("projects", json!({"key": "NEW", "name": "New"})).await.0, 200);
+    let (s, body) =
+        post("repos", json!({"project": "NEW", "slug": "svc", "files": {"go.mod": "module x\n"}}))
+            .await;
     assert_eq!(s, 200, "{body}");
     let (s, body) = post("projects", json!({"key": "1BAD", "name": "x"})).await;
     assert_eq!(s, 400, "{body}");

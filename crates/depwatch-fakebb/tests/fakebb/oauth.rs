@@ -49,10 +49,7 @@ impl Signer {
         extra: &[(&str, &str)],
         nonce: Option<&str>,
     ) -> String {
-        let ts = (SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_secs() as i64
+        let ts = (SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() as i64
             + self.skew)
             .to_string();
         let nonce = nonce.map(str::to_owned).unwrap_or_else(|| {
@@ -69,32 +66,18 @@ impl Signer {
             ("oauth_nonce".into(), nonce),
             ("oauth_version".into(), "1.0".into()),
         ];
-        oauth.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
+        oauth.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let mut all: Vec<(String, String)> = oauth
             .iter()
             .cloned()
-            .chain(
-                query
-                    .iter()
-                    .chain(form.iter())
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-            )
+            .chain(query.iter().chain(form.iter()).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
             .map(|(k, v)| (pct(&k), pct(&v)))
             .collect();
         all.sort();
-        let params = all
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
+        let params = all.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let base = format!("{}&{}&{}", method, pct(url), pct(&params));
-        let sig = key()
-            .sign(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(base.as_bytes()))
-            .expect("sign");
+        let sig =
+            key().sign(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(base.as_bytes())).expect("sign");
         let sig = base64::engine::general_purpose::STANDARD.encode(sig);
         let mut parts = vec![format!("realm=\"{}\"", pct(url))];
         parts.extend(oauth.iter().map(|(k, v)| format!("{k}=\"{}\"", pct(v))));
@@ -104,34 +87,18 @@ impl Signer {
 }
 
 fn form_decode(body: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect()
+    form_urlencoded::parse(body.as_bytes()).into_owned().collect()
 }
 
 fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
 async fn setup(config: Config) -> (Env, Signer) {
     let env = seeded(config).await;
-    let pem = key()
-        .to_public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .expect("pem");
-    env.fake
-        .add_consumer("depwatch", "depwatch desktop", &pem, None)
-        .expect("consumer");
-    (
-        env,
-        Signer {
-            consumer: "depwatch".into(),
-            skew: 0,
-        },
-    )
+    let pem = key().to_public_key().to_public_key_pem(LineEnding::LF).expect("pem");
+    env.fake.add_consumer("depwatch", "depwatch desktop", &pem, None).expect("consumer");
+    (env, Signer { consumer: "depwatch".into(), skew: 0 })
 }
 
 fn servlet(env: &Env, name: &str) -> String {
@@ -148,11 +115,8 @@ async fn post_signed(
 ) -> (u16, Option<String>, Vec<(String, String)>) {
     let url = servlet(env, name);
     let auth = signer.header("POST", &url, &[], form, extra, None);
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body =
+        form.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let resp = env
         .http
         .post(&url)
@@ -163,28 +127,16 @@ async fn post_signed(
         .await
         .expect("send");
     let status = resp.status().as_u16();
-    let www = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let www =
+        resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
     (status, www, form_decode(&resp.text().await.expect("text")))
 }
 
 async fn request_token(env: &Env, signer: &Signer, callback: &str) -> String {
-    let (status, _, body) = post_signed(
-        env,
-        signer,
-        "request-token",
-        &[],
-        &[("oauth_callback", callback)],
-    )
-    .await;
+    let (status, _, body) =
+        post_signed(env, signer, "request-token", &[], &[("oauth_callback", callback)]).await;
     assert_eq!(status, 200, "{body:?}");
-    assert_eq!(
-        field(&body, "oauth_callback_confirmed").as_deref(),
-        Some("true")
-    );
+    assert_eq!(field(&body, "oauth_callback_confirmed").as_deref(), Some("true"));
     field(&body, "oauth_token").expect("request token")
 }
 
@@ -206,11 +158,7 @@ async fn decide(env: &Env, token: &str, approve: bool) -> reqwest::Response {
         .and_then(|rest| rest.split('"').next())
         .expect("xsrf field")
         .to_owned();
-    let button = if approve {
-        "approve=Allow"
-    } else {
-        "deny=Deny"
-    };
+    let button = if approve { "approve=Allow" } else { "deny=Deny" };
     env.http
         .post(servlet(env, "authorize"))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -221,10 +169,7 @@ async fn decide(env: &Env, token: &str, approve: bool) -> reqwest::Response {
 }
 
 fn location_params(resp: &reqwest::Response) -> (String, Vec<(String, String)>) {
-    let loc = resp.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
+    let loc = resp.headers()["location"].to_str().expect("location").to_owned();
     let (path, query) = loc.split_once('?').expect("query");
     (path.to_owned(), form_decode(query))
 }
@@ -233,12 +178,7 @@ fn location_params(resp: &reqwest::Response) -> (String, Vec<(String, String)>) 
 async fn full_dance_approve_then_signed_rest_and_renewal() {
     let (env, signer) = setup(Config::default()).await;
     // GET on token servlets does nothing.
-    let resp = env
-        .http
-        .get(servlet(&env, "request-token"))
-        .send()
-        .await
-        .expect("get");
+    let resp = env.http.get(servlet(&env, "request-token")).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(resp.text().await.expect("text").is_empty());
 
@@ -255,10 +195,7 @@ async fn full_dance_approve_then_signed_rest_and_renewal() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("permission_unknown")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("permission_unknown"));
     assert!(www.is_some_and(
         |w| w.starts_with("OAuth realm=") && w.contains("oauth_problem=\"permission_unknown\"")
     ));
@@ -276,10 +213,7 @@ async fn full_dance_approve_then_signed_rest_and_renewal() {
     let (status, _, body) =
         post_signed(&env, &signer, "access-token", &[], &[("oauth_token", &rt)]).await;
     assert_eq!(status, 400);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("parameter_absent")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("parameter_absent"));
 
     let (status, _, body) = post_signed(
         &env,
@@ -292,21 +226,12 @@ async fn full_dance_approve_then_signed_rest_and_renewal() {
     assert_eq!(status, 200, "{body:?}");
     let access = field(&body, "oauth_token").expect("access token");
     let handle = field(&body, "oauth_session_handle").expect("session handle");
-    assert_eq!(
-        field(&body, "oauth_expires_in").as_deref(),
-        Some("157680000")
-    );
-    assert_eq!(
-        field(&body, "oauth_authorization_expires_in").as_deref(),
-        Some("160272000")
-    );
+    assert_eq!(field(&body, "oauth_expires_in").as_deref(), Some("157680000"));
+    assert_eq!(field(&body, "oauth_authorization_expires_in").as_deref(), Some("160272000"));
     assert!(field(&body, "oauth_token_secret").is_some());
 
     // A signed REST call with a query string: every query parameter is in the base string.
-    let url = format!(
-        "{}/rest/api/1.0/projects/SHOP/repos/web/files",
-        env.fake.base_url()
-    );
+    let url = format!("{}/rest/api/1.0/projects/SHOP/repos/web/files", env.fake.base_url());
     let query = [("at", "refs/heads/main"), ("limit", "1000"), ("start", "0")];
     let auth = signer.header("GET", &url, &query, &[], &[("oauth_token", &access)], None);
     let resp = env
@@ -322,13 +247,7 @@ async fn full_dance_approve_then_signed_rest_and_renewal() {
     // whoami with OAuth.
     let who_url = format!("{}/plugins/servlet/applinks/whoami", env.fake.base_url());
     let auth = signer.header("GET", &who_url, &[], &[], &[("oauth_token", &access)], None);
-    let who = env
-        .http
-        .get(&who_url)
-        .header("Authorization", auth)
-        .send()
-        .await
-        .expect("whoami");
+    let who = env.http.get(&who_url).header("Authorization", auth).send().await.expect("whoami");
     assert_eq!(who.text().await.expect("text"), "admin");
 
     // Renewal through the session handle.
@@ -352,28 +271,15 @@ async fn full_dance_approve_then_signed_rest_and_renewal() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("token_rejected")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("token_rejected"));
 
     // Revoked → token_rejected on REST.
     assert!(env.fake.revoke_oauth_token(&renewed));
     let url = format!("{}/rest/api/1.0/projects", env.fake.base_url());
     let auth = signer.header("GET", &url, &[], &[], &[("oauth_token", &renewed)], None);
-    let resp = env
-        .http
-        .get(&url)
-        .header("Authorization", auth)
-        .send()
-        .await
-        .expect("rest");
+    let resp = env.http.get(&url).header("Authorization", auth).send().await.expect("rest");
     assert_eq!(resp.status().as_u16(), 401);
-    assert!(resp
-        .text()
-        .await
-        .expect("text")
-        .contains("oauth_problem=token_rejected"));
+    assert!(resp.text().await.expect("text").contains("oauth_problem=token_rejected"));
 }
 
 #[tokio::test]
@@ -383,11 +289,7 @@ async fn deny_and_oob() {
     let resp = decide(&env, &rt, false).await;
     assert_eq!(resp.status().as_u16(), 302);
     let (_, params) = location_params(&resp);
-    assert_eq!(
-        field(&params, "x").as_deref(),
-        Some("1"),
-        "existing query kept"
-    );
+    assert_eq!(field(&params, "x").as_deref(), Some("1"), "existing query kept");
     assert_eq!(field(&params, "oauth_verifier").as_deref(), Some("denied"));
     let (status, _, body) = post_signed(
         &env,
@@ -398,10 +300,7 @@ async fn deny_and_oob() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("permission_denied")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("permission_denied"));
 
     // oob renders the verifier on a page.
     let rt = request_token(&env, &signer, "oob").await;
@@ -426,23 +325,12 @@ async fn deny_and_oob() {
     assert_eq!(status, 200);
 
     // A bad callback is rejected.
-    let (status, www, body) = post_signed(
-        &env,
-        &signer,
-        "request-token",
-        &[],
-        &[("oauth_callback", "/relative/cb")],
-    )
-    .await;
+    let (status, www, body) =
+        post_signed(&env, &signer, "request-token", &[], &[("oauth_callback", "/relative/cb")])
+            .await;
     assert_eq!(status, 400);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("parameter_rejected")
-    );
-    assert_eq!(
-        field(&body, "oauth_parameters_rejected").as_deref(),
-        Some("oauth_callback")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("parameter_rejected"));
+    assert_eq!(field(&body, "oauth_parameters_rejected").as_deref(), Some("oauth_callback"));
     assert!(www.is_some());
 }
 
@@ -450,10 +338,7 @@ async fn deny_and_oob() {
 async fn bad_signature_unknown_consumer_nonce_replay_and_timestamps() {
     let (env, signer) = setup(Config::default()).await;
     // Signed over a different URL (a proxy rewrote the host): signature_invalid with base string.
-    let wrong = Signer {
-        consumer: "depwatch".into(),
-        skew: 0,
-    };
+    let wrong = Signer { consumer: "depwatch".into(), skew: 0 };
     let url = servlet(&env, "request-token");
     let auth = wrong.header(
         "POST",
@@ -463,101 +348,43 @@ async fn bad_signature_unknown_consumer_nonce_replay_and_timestamps() {
         &[("oauth_callback", "oob")],
         None,
     );
-    let resp = env
-        .http
-        .post(&url)
-        .header("Authorization", auth)
-        .send()
-        .await
-        .expect("send");
+    let resp = env.http.post(&url).header("Authorization", auth).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 401);
     let body = form_decode(&resp.text().await.expect("text"));
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("signature_invalid")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("signature_invalid"));
     let echoed = field(&body, "oauth_signature_base_string").expect("base string echoed");
-    assert!(
-        echoed.starts_with("POST&http%3A%2F%2F127.0.0.1%3A"),
-        "{echoed}"
-    );
+    assert!(echoed.starts_with("POST&http%3A%2F%2F127.0.0.1%3A"), "{echoed}");
     assert!(echoed.contains("%2Fbitbucket%2Fplugins%2Fservlet%2Foauth%2Frequest-token"));
 
     // Unknown consumer.
-    let stranger = Signer {
-        consumer: "stranger".into(),
-        skew: 0,
-    };
-    let (status, _, body) = post_signed(
-        &env,
-        &stranger,
-        "request-token",
-        &[],
-        &[("oauth_callback", "oob")],
-    )
-    .await;
+    let stranger = Signer { consumer: "stranger".into(), skew: 0 };
+    let (status, _, body) =
+        post_signed(&env, &stranger, "request-token", &[], &[("oauth_callback", "oob")]).await;
     assert_eq!(status, 401);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("consumer_key_unknown")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("consumer_key_unknown"));
 
     // Nonce replay: the exact same signed request twice.
-    let auth = signer.header(
-        "POST",
-        &url,
-        &[],
-        &[],
-        &[("oauth_callback", "oob")],
-        Some("fixed-nonce"),
-    );
-    let first = env
-        .http
-        .post(&url)
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .expect("send");
+    let auth =
+        signer.header("POST", &url, &[], &[], &[("oauth_callback", "oob")], Some("fixed-nonce"));
+    let first = env.http.post(&url).header("Authorization", &auth).send().await.expect("send");
     assert_eq!(first.status().as_u16(), 200);
-    let again = env
-        .http
-        .post(&url)
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .expect("send");
+    let again = env.http.post(&url).header("Authorization", &auth).send().await.expect("send");
     assert_eq!(again.status().as_u16(), 401);
-    assert!(again
-        .text()
-        .await
-        .expect("text")
-        .contains("oauth_problem=nonce_used"));
+    assert!(again.text().await.expect("text").contains("oauth_problem=nonce_used"));
 
     // Server clock skewed by an hour: timestamp_refused (400).
     env.fake.set_clock_skew(3600);
-    let (status, www, body) = post_signed(
-        &env,
-        &signer,
-        "request-token",
-        &[],
-        &[("oauth_callback", "oob")],
-    )
-    .await;
+    let (status, www, body) =
+        post_signed(&env, &signer, "request-token", &[], &[("oauth_callback", "oob")]).await;
     assert_eq!(status, 400);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("timestamp_refused")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("timestamp_refused"));
     assert!(www.is_some_and(|w| w.contains("timestamp_refused")));
 }
 
 #[tokio::test]
 async fn expired_request_and_access_tokens() {
-    let (env, mut signer) = setup(Config {
-        access_token_ttl: Duration::from_secs(3600),
-        ..Config::default()
-    })
-    .await;
+    let (env, mut signer) =
+        setup(Config { access_token_ttl: Duration::from_secs(3600), ..Config::default() }).await;
     // Request token older than 10 minutes: the server clock jumps 11 minutes, and we sign
     // with the jumped clock so only the token age matters.
     let rt = request_token(&env, &signer, "oob").await;
@@ -580,31 +407,15 @@ async fn expired_request_and_access_tokens() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(
-        field(&body, "oauth_problem").as_deref(),
-        Some("token_expired")
-    );
+    assert_eq!(field(&body, "oauth_problem").as_deref(), Some("token_expired"));
 
     // Access token past its TTL → token_expired on REST.
-    let (access, _) = env
-        .fake
-        .issue_oauth_access_token("depwatch", "admin")
-        .expect("issue");
+    let (access, _) = env.fake.issue_oauth_access_token("depwatch", "admin").expect("issue");
     env.fake.set_clock_skew(660 + 7200);
     signer.skew = 660 + 7200;
     let url = format!("{}/rest/api/1.0/projects", env.fake.base_url());
     let auth = signer.header("GET", &url, &[], &[], &[("oauth_token", &access)], None);
-    let resp = env
-        .http
-        .get(&url)
-        .header("Authorization", auth)
-        .send()
-        .await
-        .expect("rest");
+    let resp = env.http.get(&url).header("Authorization", auth).send().await.expect("rest");
     assert_eq!(resp.status().as_u16(), 401);
-    assert!(resp
-        .text()
-        .await
-        .expect("text")
-        .contains("oauth_problem=token_expired"));
+    assert!(resp.text().await.expect("text").contains("oauth_problem=token_expired"));
 }

@@ -18,10 +18,7 @@ async fn context_path_is_required_and_carried_in_links() {
         .await
         .expect("send");
     assert_eq!(resp.status().as_u16(), 404);
-    let ct = resp.headers()["content-type"]
-        .to_str()
-        .expect("ct")
-        .to_owned();
+    let ct = resp.headers()["content-type"].to_str().expect("ct").to_owned();
     assert!(ct.starts_with("text/html"), "{ct}");
     assert!(resp.text().await.expect("body").contains("Not Found"));
 
@@ -35,9 +32,7 @@ async fn context_path_is_required_and_carried_in_links() {
         .json_value()
         .await;
     assert_eq!(props["displayName"], "Bitbucket");
-    assert!(props["version"]
-        .as_str()
-        .is_some_and(|v| v.starts_with('9')));
+    assert!(props["version"].as_str().is_some_and(|v| v.starts_with('9')));
 
     let (status, _, repo) = env.get("/projects/SHOP/repos/web").await;
     assert_eq!(status, StatusCode::OK);
@@ -97,28 +92,16 @@ async fn paging_caps_limit_and_omits_next_page_start_on_last_page() {
 
 #[tokio::test]
 async fn gap_mode_next_page_start_is_not_start_plus_size() {
-    let env = seeded(Config {
-        hidden_item_every: Some(9),
-        ..Config::default()
-    })
-    .await;
+    let env = seeded(Config { hidden_item_every: Some(9), ..Config::default() }).await;
     env.fake.add_project("BULK", "Bulk").expect("project");
-    env.fake
-        .add_repos((0..60).map(|i| RepoSpec::new("BULK", &format!("r{i:02}"))))
-        .expect("repos");
+    env.fake.add_repos((0..60).map(|i| RepoSpec::new("BULK", &format!("r{i:02}")))).expect("repos");
     let mut start = 0u64;
     let mut slugs = Vec::new();
     let mut jumped = false;
     for _ in 0..20 {
-        let (_, _, page) = env
-            .get(&format!("/projects/BULK/repos?start={start}&limit=10"))
-            .await;
+        let (_, _, page) = env.get(&format!("/projects/BULK/repos?start={start}&limit=10")).await;
         let values = page["values"].as_array().expect("values");
-        slugs.extend(
-            values
-                .iter()
-                .map(|v| v["slug"].as_str().expect("slug").to_owned()),
-        );
+        slugs.extend(values.iter().map(|v| v["slug"].as_str().expect("slug").to_owned()));
         if page["isLastPage"] == true {
             break;
         }
@@ -128,10 +111,7 @@ async fn gap_mode_next_page_start_is_not_start_plus_size() {
     }
     assert!(jumped, "some nextPageStart must differ from start+size");
     let expected: Vec<String> = (0..60).map(|i| format!("r{i:02}")).collect();
-    assert_eq!(
-        slugs, expected,
-        "following nextPageStart visits every repo once"
-    );
+    assert_eq!(slugs, expected, "following nextPageStart visits every repo once");
 }
 
 #[tokio::test]
@@ -148,9 +128,8 @@ async fn large_instance_pages_over_2500_repos() {
     let mut start = 0;
     let mut count = 0;
     loop {
-        let (status, _, page) = env
-            .get(&format!("/repos?limit=1000&start={start}&projectkey=BIG"))
-            .await;
+        let (status, _, page) =
+            env.get(&format!("/repos?limit=1000&start={start}&projectkey=BIG")).await;
         assert_eq!(status, StatusCode::OK);
         count += page["size"].as_u64().expect("size");
         if page["isLastPage"] == true {
@@ -166,11 +145,7 @@ async fn large_instance_pages_over_2500_repos() {
 async fn repos_filters_archived_permission_name_projectkey() {
     let env = seeded(Config::default()).await;
     env.fake
-        .add_repo(
-            RepoSpec::new("SHOP", "old-site")
-                .name("Old Site")
-                .archived(true),
-        )
+        .add_repo(RepoSpec::new("SHOP", "old-site").name("Old Site").archived(true))
         .expect("repo");
     let slugs = |v: &Value| -> Vec<String> {
         v["values"]
@@ -181,10 +156,7 @@ async fn repos_filters_archived_permission_name_projectkey() {
             .collect()
     };
     let (_, _, active) = env.get("/repos").await;
-    assert!(
-        !slugs(&active).contains(&"old-site".to_owned()),
-        "archived hidden by default"
-    );
+    assert!(!slugs(&active).contains(&"old-site".to_owned()), "archived hidden by default");
     let (_, _, archived) = env.get("/repos?archived=ARCHIVED").await;
     assert_eq!(slugs(&archived), vec!["old-site"]);
     let (_, _, all) = env.get("/repos?archived=ALL&projectkey=shop").await;
@@ -193,18 +165,12 @@ async fn repos_filters_archived_permission_name_projectkey() {
     assert_eq!(slugs(&by_name), vec!["web"]);
     let (status, _, bad) = env.get("/repos?archived=SOMETIMES").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(bad["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("archived")));
+    assert!(bad["errors"][0]["message"].as_str().is_some_and(|m| m.contains("archived")));
 
     // jdoe: read on SHOP only; REPO_ADMIN filter hides it.
-    env.fake
-        .grant_project("jdoe", "SHOP", Permission::Read)
-        .expect("grant");
-    let jdoe = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("jdoe:jdoe-pw")
-    );
+    env.fake.grant_project("jdoe", "SHOP", Permission::Read).expect("grant");
+    let jdoe =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("jdoe:jdoe-pw"));
     let (_, headers, mine) = env.get_as("/repos", &jdoe).await;
     assert_eq!(slugs(&mine), vec!["web"]);
     assert_eq!(headers["x-ausername"], "jdoe");
@@ -219,9 +185,7 @@ async fn repos_filters_archived_permission_name_projectkey() {
 #[tokio::test]
 async fn personal_projects_and_users() {
     let env = seeded(Config::default()).await;
-    env.fake
-        .add_repo(RepoSpec::new("~jdoe", "scratch").file("a.txt", "a"))
-        .expect("personal repo");
+    env.fake.add_repo(RepoSpec::new("~jdoe", "scratch").file("a.txt", "a")).expect("personal repo");
     let (status, _, project) = env.get("/projects/~JDOE").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(project["type"], "PERSONAL");
@@ -251,13 +215,8 @@ async fn files_browse_raw_and_at_forms() {
         ])
     );
     let (_, _, sub) = env.get("/projects/SHOP/repos/web/files/web").await;
-    assert_eq!(
-        sub["values"],
-        serde_json::json!(["package-lock.json", "package.json"])
-    );
-    let (_, _, paged) = env
-        .get("/projects/SHOP/repos/web/files?limit=1&start=1")
-        .await;
+    assert_eq!(sub["values"], serde_json::json!(["package-lock.json", "package.json"]));
+    let (_, _, paged) = env.get("/projects/SHOP/repos/web/files?limit=1&start=1").await;
     assert_eq!(paged["values"], serde_json::json!(["docs/crlf.txt"]));
     assert_eq!(paged["nextPageStart"], 2);
 
@@ -275,23 +234,16 @@ async fn files_browse_raw_and_at_forms() {
     assert_eq!(&raw[..], b"line one\r\nline two\r\n");
 
     // Browse: lines paged, type and size probes.
-    let (_, _, lines) = env
-        .get("/projects/SHOP/repos/web/browse/docs/crlf.txt?limit=1")
-        .await;
+    let (_, _, lines) = env.get("/projects/SHOP/repos/web/browse/docs/crlf.txt?limit=1").await;
     assert_eq!(lines["lines"][0]["text"], "line one");
     assert_eq!(lines["isLastPage"], false);
     assert_eq!(lines["nextPageStart"], 1);
-    let (_, _, t) = env
-        .get("/projects/SHOP/repos/web/browse/web?type=true")
-        .await;
+    let (_, _, t) = env.get("/projects/SHOP/repos/web/browse/web?type=true").await;
     assert_eq!(t["type"], "DIRECTORY");
-    let (_, _, t) = env
-        .get("/projects/SHOP/repos/web/browse/Cargo.lock?type=true&size=1")
-        .await;
+    let (_, _, t) = env.get("/projects/SHOP/repos/web/browse/Cargo.lock?type=true&size=1").await;
     assert_eq!(t["type"], "FILE", "only an explicit =true counts");
-    let (_, _, s) = env
-        .get("/projects/SHOP/repos/web/browse/docs/crlf.txt?type=true&size=true")
-        .await;
+    let (_, _, s) =
+        env.get("/projects/SHOP/repos/web/browse/docs/crlf.txt?type=true&size=true").await;
     assert_eq!(s["size"], 20, "size wins over type");
     let (_, _, dir) = env.get("/projects/SHOP/repos/web/browse").await;
     assert_eq!(dir["children"]["values"][0]["type"], "DIRECTORY");
@@ -304,11 +256,7 @@ async fn files_browse_raw_and_at_forms() {
             "web",
             Push::new()
                 .create_tag("v1", None, Some("release 1"))
-                .commit(
-                    CommitSpec::on("main")
-                        .file("Cargo.lock", "version = 4\n")
-                        .message("bump"),
-                ),
+                .commit(CommitSpec::on("main").file("Cargo.lock", "version = 4\n").message("bump")),
         )
         .await
         .expect("push");
@@ -327,37 +275,24 @@ async fn files_browse_raw_and_at_forms() {
         }
     };
     assert_eq!(get_raw("refs%2Fheads%2Fmain".into()).await, "version = 4\n");
-    assert!(get_raw("refs%2Ftags%2Fv1".into())
-        .await
-        .starts_with("version = 3"));
+    assert!(get_raw("refs%2Ftags%2Fv1".into()).await.starts_with("version = 3"));
     assert!(get_raw(first.clone()).await.starts_with("version = 3"));
     let (_, _, tag) = env.get("/projects/SHOP/repos/web/tags/v1").await;
     assert_eq!(tag["latestCommit"], first.as_str());
-    assert_ne!(
-        tag["hash"], tag["latestCommit"],
-        "annotated tag: object hash differs"
-    );
+    assert_ne!(tag["hash"], tag["latestCommit"], "annotated tag: object hash differs");
     assert_eq!(tag["hash"].as_str().map(str::len), Some(40));
 }
 
 #[tokio::test]
 async fn commits_changes_compare_and_max_changes() {
-    let env = seeded(Config {
-        max_changes: 10,
-        ..Config::default()
-    })
-    .await;
+    let env = seeded(Config { max_changes: 10, ..Config::default() }).await;
     let before = env.fake.branch_head("SHOP", "web", "main").expect("head");
     let mut commit = CommitSpec::on("main").message("many files").author("jdoe");
     for i in 0..30 {
         commit = commit.file(&format!("gen/f{i:02}.txt"), format!("{i}\n"));
     }
     env.fake
-        .push(
-            "SHOP",
-            "web",
-            Push::new().commit(commit.delete("web/package.json")),
-        )
+        .push("SHOP", "web", Push::new().commit(commit.delete("web/package.json")))
         .await
         .expect("push");
     let head = env.fake.branch_head("SHOP", "web", "main").expect("head");
@@ -366,37 +301,25 @@ async fn commits_changes_compare_and_max_changes() {
     assert_eq!(commits["values"][0]["parents"][0]["id"], before.as_str());
     assert!(commits["values"][0]["authorTimestamp"].is_i64());
     assert_eq!(commits["values"][0]["author"]["name"], "Jdoe");
-    let (_, _, changes) = env
-        .get(&format!(
-            "/projects/SHOP/repos/web/commits/{head}/changes?limit=1000"
-        ))
-        .await;
+    let (_, _, changes) =
+        env.get(&format!("/projects/SHOP/repos/web/commits/{head}/changes?limit=1000")).await;
     assert_eq!(changes["size"], 10, "page.max.changes truncates");
     assert_eq!(changes["isLastPage"], true);
-    let (_, _, beyond) = env
-        .get(&format!(
-            "/projects/SHOP/repos/web/commits/{head}/changes?start=10"
-        ))
-        .await;
+    let (_, _, beyond) =
+        env.get(&format!("/projects/SHOP/repos/web/commits/{head}/changes?start=10")).await;
     assert_eq!(beyond["size"], 0);
     let (_, _, compare) = env
-        .get(&format!(
-            "/projects/SHOP/repos/web/compare/changes?from={head}&to={before}&limit=5"
-        ))
+        .get(&format!("/projects/SHOP/repos/web/compare/changes?from={head}&to={before}&limit=5"))
         .await;
     assert_eq!(compare["values"][0]["type"], "ADD");
-    let (_, _, since) = env
-        .get(&format!("/projects/SHOP/repos/web/commits?since={before}"))
-        .await;
+    let (_, _, since) = env.get(&format!("/projects/SHOP/repos/web/commits?since={before}")).await;
     assert_eq!(since["size"], 1);
 }
 
 #[tokio::test]
 async fn default_branch_204_404_and_configured() {
     let env = seeded(Config::default()).await;
-    env.fake
-        .add_repo(RepoSpec::new("SHOP", "empty"))
-        .expect("empty repo");
+    env.fake.add_repo(RepoSpec::new("SHOP", "empty")).expect("empty repo");
     let (status, _, _) = env.get("/projects/SHOP/repos/empty/branches/default").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, _, configured) = env.get("/projects/SHOP/repos/empty/default-branch").await;
@@ -404,15 +327,9 @@ async fn default_branch_204_404_and_configured() {
     assert_eq!(configured["displayId"], "main");
 
     // Default configured as "trunk", but only "dev" was pushed.
+    env.fake.add_repo(RepoSpec::new("SHOP", "odd").default_branch("trunk")).expect("repo");
     env.fake
-        .add_repo(RepoSpec::new("SHOP", "odd").default_branch("trunk"))
-        .expect("repo");
-    env.fake
-        .push(
-            "SHOP",
-            "odd",
-            Push::new().commit(CommitSpec::on("dev").file("a", "b")),
-        )
+        .push("SHOP", "odd", Push::new().commit(CommitSpec::on("dev").file("a", "b")))
         .await
         .expect("push");
     let (status, _, err) = env.get("/projects/SHOP/repos/odd/branches/default").await;
@@ -435,11 +352,7 @@ async fn default_branch_204_404_and_configured() {
 async fn errors_are_bitbucket_json() {
     let env = seeded(Config::default()).await;
     let cases = [
-        (
-            "/projects/NOPE",
-            404,
-            "com.atlassian.bitbucket.project.NoSuchProjectException",
-        ),
+        ("/projects/NOPE", 404, "com.atlassian.bitbucket.project.NoSuchProjectException"),
         (
             "/projects/SHOP/repos/nope",
             404,
@@ -468,10 +381,8 @@ async fn errors_are_bitbucket_json() {
         assert!(body["errors"][0]["message"].is_string());
     }
     // No permission → 401.
-    let jdoe = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("jdoe:jdoe-pw")
-    );
+    let jdoe =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("jdoe:jdoe-pw"));
     let (s, _, body) = env.get_as("/projects/SHOP/repos/web", &jdoe).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -496,91 +407,51 @@ async fn token_kinds_basic_bearer_and_identity_headers() {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = env
-        .get_as(
-            "/projects/SHOP/repos/web",
-            &format!("Basic {}", b64("admin:wrong")),
-        )
-        .await;
+    let (s, _, _) =
+        env.get_as("/projects/SHOP/repos/web", &format!("Basic {}", b64("admin:wrong"))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     // Project token: Bearer only, scoped to its project, no user.
-    let proj = env
-        .fake
-        .add_project_token("SHOP", Permission::Read)
-        .expect("token");
-    let (s, h, _) = env
-        .get_as("/projects/SHOP/repos/web", &format!("Bearer {proj}"))
-        .await;
+    let proj = env.fake.add_project_token("SHOP", Permission::Read).expect("token");
+    let (s, h, _) = env.get_as("/projects/SHOP/repos/web", &format!("Bearer {proj}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(
-        h.get("x-ausername").is_none(),
-        "project tokens have no user"
-    );
-    let (s, _, _) = env
-        .get_as("/projects/OPS/repos/tools", &format!("Bearer {proj}"))
-        .await;
+    assert!(h.get("x-ausername").is_none(), "project tokens have no user");
+    let (s, _, _) = env.get_as("/projects/OPS/repos/tools", &format!("Bearer {proj}")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _, _) = env
-        .get_as(
-            "/projects/SHOP/repos/web",
-            &format!("Basic {}", b64(&format!("admin:{proj}"))),
-        )
+        .get_as("/projects/SHOP/repos/web", &format!("Basic {}", b64(&format!("admin:{proj}"))))
         .await;
-    assert_eq!(
-        s,
-        StatusCode::UNAUTHORIZED,
-        "project token refused over Basic"
-    );
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "project token refused over Basic");
 
     // Repo token.
-    let repo = env
-        .fake
-        .add_repo_token("OPS", "tools", Permission::Read)
-        .expect("token");
-    let (s, _, _) = env
-        .get_as("/projects/OPS/repos/tools/files", &format!("Bearer {repo}"))
-        .await;
+    let repo = env.fake.add_repo_token("OPS", "tools", Permission::Read).expect("token");
+    let (s, _, _) = env.get_as("/projects/OPS/repos/tools/files", &format!("Bearer {repo}")).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = env
-        .get_as("/projects/SHOP/repos/web", &format!("Bearer {repo}"))
-        .await;
+    let (s, _, _) = env.get_as("/projects/SHOP/repos/web", &format!("Bearer {repo}")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     // whoami is plain text.
     let who = env
         .http
-        .get(format!(
-            "{}/plugins/servlet/applinks/whoami",
-            env.fake.base_url()
-        ))
+        .get(format!("{}/plugins/servlet/applinks/whoami", env.fake.base_url()))
         .header("Authorization", format!("Basic {}", b64("jdoe:jdoe-pw")))
         .send()
         .await
         .expect("send");
-    assert!(who.headers()["content-type"]
-        .to_str()
-        .expect("ct")
-        .starts_with("text/plain"));
+    assert!(who.headers()["content-type"].to_str().expect("ct").starts_with("text/plain"));
     assert_eq!(who.text().await.expect("text"), "jdoe");
 
     // Expired personal token (server clock moved forward).
     let short = env
         .fake
-        .add_expiring_personal_token(
-            "admin",
-            Permission::Read,
-            std::time::Duration::from_secs(60),
-        )
+        .add_expiring_personal_token("admin", Permission::Read, std::time::Duration::from_secs(60))
         .expect("token");
     let (s, _, _) = env.get_as("/projects", &format!("Bearer {short}")).await;
     assert_eq!(s, StatusCode::OK);
     env.fake.set_clock_skew(120);
     let (s, _, body) = env.get_as("/projects", &format!("Bearer {short}")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(body["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("expired")));
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")));
 }
 
 #[tokio::test]
@@ -596,15 +467,8 @@ async fn xsrf_check_on_mutations() {
         .await
         .expect("send");
     assert_eq!(resp.status().as_u16(), 403);
-    assert!(resp.headers()["content-type"]
-        .to_str()
-        .expect("ct")
-        .starts_with("text/html"));
-    assert!(resp
-        .text()
-        .await
-        .expect("text")
-        .contains("XSRF check failed"));
+    assert!(resp.headers()["content-type"].to_str().expect("ct").starts_with("text/html"));
+    assert!(resp.text().await.expect("text").contains("XSRF check failed"));
     let resp = env
         .http
         .delete(env.api("/projects/SHOP/repos/web/webhooks/1"))

@@ -32,19 +32,14 @@ async fn webhook_crud() {
         .send(
             Method::POST,
             hooks,
-            Some(
-                json!({"name": "depwatch", "url": "http://127.0.0.1:9/hook", "active": true,
+            Some(json!({"name": "depwatch", "url": "http://127.0.0.1:9/hook", "active": true,
                         "events": ["repo:refs_changed", "repo:modified"],
-                        "configuration": {"secret": "s3cret"}}),
-            ),
+                        "configuration": {"secret": "s3cret"}})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "create answers 200: {created}");
     let id = created["id"].as_u64().expect("id");
-    assert_eq!(
-        created["events"],
-        json!(["repo:refs_changed", "repo:modified"])
-    );
+    assert_eq!(created["events"], json!(["repo:refs_changed", "repo:modified"]));
     assert!(created["createdDate"].is_i64());
 
     let (s, bad) = env
@@ -58,9 +53,7 @@ async fn webhook_crud() {
     assert_eq!(bad["errors"][0]["context"], "events");
 
     // jdoe has only write access: creating a hook needs REPO_ADMIN.
-    env.fake
-        .grant_project("jdoe", "SHOP", depwatch_fakebb::Permission::Write)
-        .expect("grant");
+    env.fake.grant_project("jdoe", "SHOP", depwatch_fakebb::Permission::Write).expect("grant");
     let basic = base64::engine::general_purpose::STANDARD.encode("jdoe:jdoe-pw");
     let resp = env
         .http
@@ -100,9 +93,7 @@ async fn webhook_crud() {
     let (_, _, page) = env.get(&format!("{hooks}?limit=2")).await;
     assert_eq!(page["size"], 2);
     assert_eq!(page["isLastPage"], false);
-    let (s, _) = env
-        .send(Method::DELETE, &format!("{hooks}/{id}"), None)
-        .await;
+    let (s, _) = env.send(Method::DELETE, &format!("{hooks}/{id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _, _) = env.get(&format!("{hooks}/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -126,10 +117,8 @@ async fn push_delivers_signed_refs_changed_to_repo_and_project_hooks() {
         .send(
             Method::POST,
             "/projects/SHOP/webhooks",
-            Some(
-                json!({"name": "p", "url": format!("{}/hook/project", recv.base),
-                        "events": ["repo:refs_changed"]}),
-            ),
+            Some(json!({"name": "p", "url": format!("{}/hook/project", recv.base),
+                        "events": ["repo:refs_changed"]})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
@@ -151,14 +140,8 @@ async fn push_delivers_signed_refs_changed_to_repo_and_project_hooks() {
     assert_eq!(report.deliveries.len(), 2);
     let hits = recv.hits();
     assert_eq!(hits.len(), 2);
-    let native = hits
-        .iter()
-        .find(|h| h.path == "/hook/native/abc")
-        .expect("repo hook hit");
-    assert_eq!(
-        header(&native.headers, "x-event-key"),
-        Some("repo:refs_changed")
-    );
+    let native = hits.iter().find(|h| h.path == "/hook/native/abc").expect("repo hook hit");
+    assert_eq!(header(&native.headers, "x-event-key"), Some("repo:refs_changed"));
     let rid = header(&native.headers, "x-request-id").expect("request id");
     assert!(uuid::Uuid::parse_str(rid).is_ok(), "{rid}");
     let sig = header(&native.headers, "x-hub-signature").expect("signature");
@@ -175,25 +158,13 @@ async fn push_delivers_signed_refs_changed_to_repo_and_project_hooks() {
     assert_eq!(body["commits"].as_array().map(Vec::len), Some(1));
     assert_eq!(body["repository"]["slug"], "web");
     assert!(body["repository"].get("defaultBranch").is_none());
-    let project_hit = hits
-        .iter()
-        .find(|h| h.path == "/hook/project")
-        .expect("project hook hit");
-    assert!(
-        project_hit.headers.get("x-hub-signature").is_none(),
-        "no secret, no signature"
-    );
-    assert_ne!(
-        header(&project_hit.headers, "x-request-id"),
-        Some(rid),
-        "fresh id per delivery"
-    );
+    let project_hit = hits.iter().find(|h| h.path == "/hook/project").expect("project hook hit");
+    assert!(project_hit.headers.get("x-hub-signature").is_none(), "no secret, no signature");
+    assert_ne!(header(&project_hit.headers, "x-request-id"), Some(rid), "fresh id per delivery");
 
     // latest invocation is recorded.
     let id = repo_hook["id"].as_u64().expect("id");
-    let (s, _, latest) = env
-        .get(&format!("/projects/SHOP/repos/web/webhooks/{id}/latest"))
-        .await;
+    let (s, _, latest) = env.get(&format!("/projects/SHOP/repos/web/webhooks/{id}/latest")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(latest["result"]["outcome"], "SUCCESS");
     assert_eq!(latest["event"], "repo:refs_changed");
@@ -232,29 +203,15 @@ async fn payload_variants_zero_hashes_tags_iso_and_empty_changes() {
     let body = last_body(&recv);
     let changes = body["changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 2);
-    assert!(changes
-        .iter()
-        .all(|c| c["type"] == "ADD" && c["fromHash"] == ZERO_HASH));
-    let tag = changes
-        .iter()
-        .find(|c| c["ref"]["type"] == "TAG")
-        .expect("tag change");
+    assert!(changes.iter().all(|c| c["type"] == "ADD" && c["fromHash"] == ZERO_HASH));
+    let tag = changes.iter().find(|c| c["ref"]["type"] == "TAG").expect("tag change");
     let head = env.fake.branch_head("SHOP", "web", "main").expect("head");
-    assert_ne!(
-        tag["toHash"],
-        head.as_str(),
-        "annotated tag: toHash is the tag object"
-    );
+    assert_ne!(tag["toHash"], head.as_str(), "annotated tag: toHash is the tag object");
     assert!(body["date"].as_str().is_some_and(|d| d.ends_with("+0100")));
-    assert!(body["toCommit"]["authorTimestamp"]
-        .as_str()
-        .is_some_and(|t| t.ends_with('Z')));
+    assert!(body["toCommit"]["authorTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
 
     // DELETE: zero toHash, no toCommit/commits.
-    env.fake
-        .push("SHOP", "web", Push::new().delete_branch("feature/x"))
-        .await
-        .expect("push");
+    env.fake.push("SHOP", "web", Push::new().delete_branch("feature/x")).await.expect("push");
     let body = last_body(&recv);
     assert_eq!(body["changes"][0]["type"], "DELETE");
     assert_eq!(body["changes"][0]["toHash"], ZERO_HASH);
@@ -265,14 +222,12 @@ async fn payload_variants_zero_hashes_tags_iso_and_empty_changes() {
         .push(
             "SHOP",
             "web",
-            Push::new()
-                .commit(CommitSpec::on("main").file("x.txt", "x"))
-                .payload(PayloadOptions {
-                    include_to_commit: false,
-                    include_commits: false,
-                    empty_changes: true,
-                    ..PayloadOptions::default()
-                }),
+            Push::new().commit(CommitSpec::on("main").file("x.txt", "x")).payload(PayloadOptions {
+                include_to_commit: false,
+                include_commits: false,
+                empty_changes: true,
+                ..PayloadOptions::default()
+            }),
         )
         .await
         .expect("push");
@@ -301,10 +256,7 @@ async fn webhook_test_endpoint_sends_unsigned_ping() {
     let hits = recv.hits();
     assert_eq!(hits.len(), 1);
     let hit = hits.first().expect("hit");
-    assert_eq!(
-        header(&hit.headers, "x-event-key"),
-        Some("diagnostics:ping")
-    );
+    assert_eq!(header(&hit.headers, "x-event-key"), Some("diagnostics:ping"));
     assert!(hit.headers.get("x-hub-signature").is_none());
     assert_eq!(&hit.body[..], br#"{"test":true}"#);
     // An unreachable URL reports the failure instead of a status.
@@ -342,9 +294,7 @@ async fn plugin_hook_settings_and_delivery() {
     assert_eq!(enabled["enabled"], true);
     assert_eq!(enabled["configured"], true);
     let (_, _, settings) = env.get(&format!("{base}/settings")).await;
-    assert!(settings["hook-url-0"]
-        .as_str()
-        .is_some_and(|u| u.ends_with("/tok0")));
+    assert!(settings["hook-url-0"].as_str().is_some_and(|u| u.ends_with("/tok0")));
 
     let report = env
         .fake
@@ -365,10 +315,7 @@ async fn plugin_hook_settings_and_delivery() {
         let body: Value = serde_json::from_slice(&hit.body).expect("json");
         assert_eq!(body["refChanges"][0]["refId"], "refs/heads/main");
         assert!(body["refChanges"][0].get("ref").is_none());
-        assert_eq!(
-            body["changesets"]["values"][0]["toCommit"]["message"],
-            "add a"
-        );
+        assert_eq!(body["changesets"]["values"][0]["toCommit"]["message"], "add a");
         assert_eq!(
             body["changesets"]["values"][0]["changes"]["values"][0]["path"]["toString"],
             "a.txt"
@@ -376,25 +323,17 @@ async fn plugin_hook_settings_and_delivery() {
     }
 
     // Disable: no more deliveries.
-    let (s, disabled) = env
-        .send(Method::DELETE, &format!("{base}/enabled"), None)
-        .await;
+    let (s, disabled) = env.send(Method::DELETE, &format!("{base}/enabled"), None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(disabled["enabled"], false);
     env.fake
-        .push(
-            "SHOP",
-            "web",
-            Push::new().commit(CommitSpec::on("main").file("b.txt", "b")),
-        )
+        .push("SHOP", "web", Push::new().commit(CommitSpec::on("main").file("b.txt", "b")))
         .await
         .expect("push");
     assert_eq!(recv.hits().len(), 2);
 
     // Not installed → 404; unknown hook key → 404.
-    let (s, _, _) = env
-        .get("/projects/SHOP/repos/web/settings/hooks/com.example:other")
-        .await;
+    let (s, _, _) = env.get("/projects/SHOP/repos/web/settings/hooks/com.example:other").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     env.fake.set_plugin_installed(false);
     let (s, _, err) = env.get(&base).await;
