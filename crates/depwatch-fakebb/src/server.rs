@@ -63,10 +63,6 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
             )
         }
     };
-    let latency = shared.lock().latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().map(str::to_owned);
     let query: Vec<(String, String)> = raw_query
@@ -89,6 +85,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         headers: parts.headers,
         body,
     };
+    let is_control = req.segments.first().is_some_and(|s| s == "_control");
+    // Latency models a slow server; the test harness's own control calls are not slowed.
+    let latency = shared.lock().latency;
+    if !latency.is_zero() && !is_control {
+        tokio::time::sleep(latency).await;
+    }
     let (mut resp, user) = if in_context {
         dispatch(&shared, &req, &rel).await
     } else {
@@ -110,7 +112,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         resp.headers_mut().insert("X-ASEN", HeaderValue::from_static("SEN-FAKEBB"));
     }
     // Control traffic is not part of what the product sent; keep the log about the product.
-    if req.segments.first().is_none_or(|s| s != "_control") {
+    if !is_control {
         shared.lock().record_request(RecordedRequest {
             method: req.method.to_string(),
             path: raw_path,
@@ -125,9 +127,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
 
 /// Routes a request inside the context path; returns the response and the user, if any.
 async fn dispatch(shared: &Arc<Shared>, req: &Req, rel: &str) -> (Response, Option<String>) {
-    // Injected faults come first, like a proxy or an overloaded node would answer.
-    if let Some(resp) = injected_fault(shared, rel) {
-        return (resp, None);
+    // Injected faults come first, like a proxy or an overloaded node would answer; the control
+    // API stays reachable so a test can always clear them.
+    if !rel.starts_with("/_control") {
+        if let Some(resp) = injected_fault(shared, rel) {
+            return (resp, None);
+        }
     }
     let seg: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     match seg.as_slice() {

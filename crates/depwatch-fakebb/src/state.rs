@@ -279,6 +279,8 @@ pub struct Store {
     pub(crate) tokens: HashMap<String, HttpToken>,
     pub(crate) projects: BTreeMap<String, Project>,
     pub(crate) repos: BTreeMap<u64, Repo>,
+    /// (upper-case project key, lower-case slug) → repository id.
+    repo_index: HashMap<(String, String), u64>,
     pub(crate) webhooks: BTreeMap<u64, Webhook>,
     pub(crate) plugin_hooks: HashMap<Scope, PluginHook>,
     pub(crate) oauth: OAuthState,
@@ -379,6 +381,7 @@ impl Store {
             tokens: HashMap::new(),
             projects: BTreeMap::new(),
             repos: BTreeMap::new(),
+            repo_index: HashMap::new(),
             webhooks: BTreeMap::new(),
             plugin_hooks: HashMap::new(),
             oauth: OAuthState::default(),
@@ -503,11 +506,7 @@ impl Store {
 
     /// Repository by project key (case-insensitive) and slug.
     pub(crate) fn repo_id(&self, key: &str, slug: &str) -> Option<u64> {
-        let upper = key.to_uppercase();
-        self.repos
-            .values()
-            .find(|r| r.project_key == upper && r.slug.eq_ignore_ascii_case(slug))
-            .map(|r| r.id)
+        self.repo_index.get(&(key.to_uppercase(), slug.to_lowercase())).copied()
     }
 
     pub(crate) fn add_repo(&mut self, spec: RepoSpec) -> Result<u64, FakeError> {
@@ -559,6 +558,7 @@ impl Store {
             let full = crate::history::blob_id(format!("{key}/{}/{id}", spec.slug).as_bytes());
             full.get(..20).unwrap_or(&full).to_owned()
         };
+        self.repo_index.insert((key.clone(), spec.slug.to_lowercase()), id);
         self.repos.insert(
             id,
             Repo {

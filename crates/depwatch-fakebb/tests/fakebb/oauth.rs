@@ -419,3 +419,127 @@ async fn expired_request_and_access_tokens() {
     assert_eq!(resp.status().as_u16(), 401);
     assert!(resp.text().await.expect("text").contains("oauth_problem=token_expired"));
 }
+
+#[tokio::test]
+async fn consumer_callback_overrides_oob_and_oauth_10_flow() {
+    let (env, signer) = setup(Config::default()).await;
+    let pem = key().to_public_key().to_public_key_pem(LineEnding::LF).expect("pem");
+    env.fake
+        .add_consumer("with-cb", "Has callback", &pem, Some("https://consumer.example/cb"))
+        .expect("consumer");
+    let cb_signer = Signer { consumer: "with-cb".into(), skew: 0 };
+    let rt = request_token(&env, &cb_signer, "oob").await;
+    let resp = decide(&env, &rt, true).await;
+    assert_eq!(resp.status().as_u16(), 302, "consumer callback overrides oob");
+    let (path, params) = location_params(&resp);
+    assert_eq!(path, "https://consumer.example/cb");
+    assert!(field(&params, "oauth_verifier").is_some());
+
+    // OAuth 1.0: no oauth_callback on the request token; no verifier anywhere.
+    let (status, _, body) = post_signed(&env, &signer, "request-token", &[], &[]).await;
+    assert_eq!(status, 200);
+    assert!(field(&body, "oauth_callback_confirmed").is_none());
+    let rt = field(&body, "oauth_token").expect("token");
+    let page = env
+        .http
+        .get(format!(
+            "{}?oauth_token={rt}&oauth_callback=http%3A%2F%2F127.0.0.1%3A6000%2Fcb",
+            servlet(&env, "authorize")
+        ))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let xsrf = page
+        .split("name=\"atl_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("xsrf")
+        .to_owned();
+    assert!(page.contains("name=\"oauth_callback\""));
+    let resp = env
+        .http
+        .post(servlet(&env, "authorize"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "oauth_token={rt}&atl_token={xsrf}&oauth_callback=http%3A%2F%2F127.0.0.1%3A6000%2Fcb&approve=Allow"
+        ))
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(resp.status().as_u16(), 302);
+    let (path, params) = location_params(&resp);
+    assert_eq!(path, "http://127.0.0.1:6000/cb");
+    assert!(field(&params, "oauth_verifier").is_none(), "1.0 redirect has no verifier");
+    let (status, _, _) =
+        post_signed(&env, &signer, "access-token", &[], &[("oauth_token", &rt)]).await;
+    assert_eq!(status, 200, "1.0 tokens need no verifier");
+
+    // A wrong XSRF field on the authorize form is refused.
+    let rt = request_token(&env, &signer, "oob").await;
+    let _ = env
+        .http
+        .get(format!("{}?oauth_token={rt}", servlet(&env, "authorize")))
+        .send()
+        .await
+        .expect("page");
+    let resp = env
+        .http
+        .post(servlet(&env, "authorize"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("oauth_token={rt}&atl_token=forged&approve=Allow"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 403);
+    // GET on the access-token servlet does nothing.
+    let resp = env.http.get(servlet(&env, "access-token")).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.text().await.expect("text").is_empty());
+}
+
+#[tokio::test]
+async fn public_base_url_and_encoded_query_values_in_base_string() {
+    let public = "https://git.corp.example/bitbucket";
+    let (env, signer) =
+        setup(Config { public_base_url: Some(public.to_owned()), ..Config::default() }).await;
+    let (access, _) = env.fake.issue_oauth_access_token("depwatch", "admin").expect("issue");
+    // Signed against the public URL (as a client behind the proxy would), sent to the bound one.
+    let query = [("name", "web shop"), ("limit", "10")];
+    let auth = signer.header(
+        "GET",
+        &format!("{public}/rest/api/1.0/repos"),
+        &query,
+        &[],
+        &[("oauth_token", &access)],
+        None,
+    );
+    let resp = env
+        .http
+        .get(format!(
+            "http://{}/bitbucket/rest/api/1.0/repos?name=web+shop&limit=10",
+            env.fake.addr()
+        ))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .expect("rest");
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value =
+        serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    assert_eq!(body["values"][0]["slug"], "web");
+    assert!(body["values"][0]["links"]["self"][0]["href"]
+        .as_str()
+        .is_some_and(|h| h.starts_with(public)));
+    // Signed against the bound address instead: the fake sees the public URL, so it fails
+    // and echoes its own base string.
+    let url = format!("http://{}/bitbucket/rest/api/1.0/repos", env.fake.addr());
+    let auth = signer.header("GET", &url, &[], &[], &[("oauth_token", &access)], None);
+    let resp = env.http.get(&url).header("Authorization", auth).send().await.expect("rest");
+    assert_eq!(resp.status().as_u16(), 401);
+    let body = form_decode(&resp.text().await.expect("text"));
+    assert!(field(&body, "oauth_signature_base_string")
+        .is_some_and(|b| b.starts_with("GET&https%3A%2F%2Fgit.corp.example%2Fbitbucket%2Frest")));
+}
