@@ -315,7 +315,17 @@ export function createMockBackend(options: MockOptions = {}): Backend {
       else s.informational[finding.kind]++;
     }
   }
-  for (const repo of repos) repo.summary.dependencyCount = dependencies(repo, "main").length;
+  const findingsByRepo = new Map<number, FindingMeta[]>();
+  for (const m of findings) {
+    const list = findingsByRepo.get(m.finding.repositoryId) ?? [];
+    list.push(m);
+    findingsByRepo.set(m.finding.repositoryId, list);
+  }
+  for (const repo of repos) {
+    // Counted without generating rows, so 10,000 repositories start quickly.
+    const extra = new Set(repo.hits.filter((h) => h.branch === "main").map((h) => `${h.advisory.package}@${h.version}`)).size;
+    repo.summary.dependencyCount = repo.ecosystems.reduce((n, eco) => n + fillerCount(repo, eco), 0) + extra;
+  }
   recount();
 
   // ---- pushes
@@ -326,7 +336,7 @@ export function createMockBackend(options: MockOptions = {}): Backend {
     const repo = pick(pushRng, activeRepos);
     const at = now - Math.floor(pushRng() * 14 * DAY) - i * 60_000;
     const ref = pushRng() < 0.8 || repo.releaseBranches.length === 0 ? "refs/heads/main" : `refs/heads/${repo.releaseBranches[0]}`;
-    const repoFindings = findings.filter((m) => m.finding.repositoryId === repo.summary.id);
+    const repoFindings = findingsByRepo.get(repo.summary.id) ?? [];
     const introduced: FindingRef[] = [];
     const fixed: FindingRef[] = [];
     const roll = pushRng();
@@ -363,18 +373,23 @@ export function createMockBackend(options: MockOptions = {}): Backend {
   }
 
   // ---- dependencies (generated lazily, deterministic per repository)
+  function fillerCount(repo: MockRepo, eco: Ecosystem): number {
+    // One "monorepo" per project gets a very large lockfile, to exercise virtualization.
+    if (repo.summary.slug === "storefront" || repo.summary.slug === "gateway") return 2400;
+    const fillers = FILLER[eco] ?? [];
+    if (fillers.length === 0) return 0;
+    return 25 + Math.floor(rng(repo.seed + eco.length * 31)() * 90);
+  }
   function dependencies(repo: MockRepo, branch: string): DependencyRow[] {
     const key = `${repo.summary.id}:${branch}`;
     const cached = depCache.get(key);
     if (cached) return cached;
     const dr = rng(repo.seed);
     const rows: DependencyRow[] = [];
-    // One "monorepo" per project gets a very large lockfile, to exercise virtualization.
-    const big = repo.summary.slug === "storefront" || repo.summary.slug === "gateway";
     for (const eco of repo.ecosystems) {
       const manifest = manifestPath(eco, repo);
       const fillers = FILLER[eco] ?? [];
-      const total = big ? 2400 : 25 + Math.floor(dr() * 90);
+      const total = fillerCount(repo, eco);
       for (let k = 0; k < total; k++) {
         const base = fillers[k % fillers.length];
         if (!base) break;
@@ -399,8 +414,8 @@ export function createMockBackend(options: MockOptions = {}): Backend {
     }
     for (const hit of repo.hits) {
       if (hit.branch !== branch && !(branch === "main" && hit.branch === "main")) continue;
-      const open = findings.filter(
-        (m) => m.finding.repositoryId === repo.summary.id && m.finding.branch === branch && m.finding.advisoryId === hit.advisory.id && (m.finding.state === "open" || m.finding.state === "acknowledged"),
+      const open = (findingsByRepo.get(repo.summary.id) ?? []).filter(
+        (m) => m.finding.branch === branch && m.finding.advisoryId === hit.advisory.id && (m.finding.state === "open" || m.finding.state === "acknowledged"),
       );
       const existing = rows.find((x) => x.name === hit.advisory.package && x.version === hit.version);
       const row: DependencyRow = existing ?? {
@@ -790,7 +805,7 @@ export function createMockBackend(options: MockOptions = {}): Backend {
           monitored: true,
           headCommit: hex(rng(repo.seed + name.length), 40),
           lastScannedAt: repo.summary.lastScannedAt,
-          openFindings: findings.filter((m) => m.finding.repositoryId === id && m.finding.branch === name && (m.finding.state === "open" || m.finding.state === "acknowledged")).length,
+          openFindings: (findingsByRepo.get(id) ?? []).filter((m) => m.finding.branch === name && (m.finding.state === "open" || m.finding.state === "acknowledged")).length,
         }));
         if (repo.summary.projectKey !== "DATA") branches.push({ name: "feature/upgrade-deps", isDefault: false, monitored: false, headCommit: hex(rng(repo.seed + 3), 40), lastScannedAt: null, openFindings: 0 });
         return { summary: repo.summary, branches, manifests: manifests(repo) };
