@@ -1,8 +1,11 @@
 import { screen, waitFor } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEventLib from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { render } from "@testing-library/react";
 import { App } from "./App";
+
+// No artificial delay between simulated keystrokes: keeps the suite fast.
+const userEvent = userEventLib.setup({ delay: null });
 import { BackendError } from "./backend";
 import { testBackend } from "./test/render";
 

@@ -1,7 +1,10 @@
 import { render, screen, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEventLib from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { VirtualTable } from "./VirtualTable";
+
+// No artificial delay between simulated keystrokes: keeps the suite fast.
+const userEvent = userEventLib.setup({ delay: null });
 
 const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: i, name: `repo-${i}` }));
 const columns = [{ key: "name", header: "Name", width: "1fr", render: (r: { name: string }) => r.name }];

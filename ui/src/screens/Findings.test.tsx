@@ -1,9 +1,12 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEventLib from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { BackendError } from "../backend";
 import { renderWith, testBackend } from "../test/render";
 import { FindingsScreen } from "./Findings";
+
+// No artificial delay between simulated keystrokes: keeps the suite fast.
+const userEvent = userEventLib.setup({ delay: null });
 
 /** Data rows of the virtualized grid (they render one frame after the data arrives). */
 async function rows() {

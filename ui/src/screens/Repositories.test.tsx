@@ -1,8 +1,11 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEventLib from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { renderWith, testBackend } from "../test/render";
 import { RepositoriesScreen, filterRepositories } from "./Repositories";
+
+// No artificial delay between simulated keystrokes: keeps the suite fast.
+const userEvent = userEventLib.setup({ delay: null });
 import { RepositoryScreen, filterDependencies } from "./Repository";
 
 const none = { query: "", health: [], hooks: [], project: "", archived: true };

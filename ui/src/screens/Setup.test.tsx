@@ -1,8 +1,11 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEventLib from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { renderWith, testBackend } from "../test/render";
 import { ConnectScreen } from "./Connect";
+
+// No artificial delay between simulated keystrokes: keeps the suite fast.
+const userEvent = userEventLib.setup({ delay: null });
 import { PerimeterScreen, isIncluded } from "./Perimeter";
 import { ScanScreen } from "./Scan";
 import { SettingsScreen } from "./Settings";
