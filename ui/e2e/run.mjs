@@ -3,7 +3,7 @@
 // acknowledge, and saves light and dark screenshots to docs/screenshots/ at the repo top level.
 // Usage: npm run test:e2e   (builds first). Env: CHROMIUM=/path/to/chromium, E2E_SHOTS=0 to skip shots.
 import { createServer } from "node:net";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { preview } from "vite";
@@ -27,8 +27,24 @@ function freePort() {
   });
 }
 
+/** The window's CSP from tauri.conf.json, so the browser run enforces what the Tauri window will. */
+function tauriCsp() {
+  const conf = resolve(uiDir, "..", "tauri.conf.json");
+  if (!existsSync(conf)) return null;
+  const csp = JSON.parse(readFileSync(conf, "utf8"))?.app?.security?.csp;
+  if (!csp) return null;
+  if (typeof csp === "string") return csp;
+  return Object.entries(csp).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(" ") : v}`).join("; ");
+}
+
+const csp = tauriCsp();
 const port = await freePort();
-const server = await preview({ root: uiDir, logLevel: "warn", preview: { host: "127.0.0.1", port, strictPort: true, open: false } });
+const server = await preview({
+  root: uiDir,
+  logLevel: "warn",
+  preview: { host: "127.0.0.1", port, strictPort: true, open: false, headers: csp ? { "Content-Security-Policy": csp } : {} },
+});
+console.log(csp ? "CSP from tauri.conf.json enforced" : "no tauri.conf.json CSP found; running without one");
 const base = `http://127.0.0.1:${port}/`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -43,9 +59,11 @@ try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: scheme, deviceScaleFactor: 1 });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
+    // tauri.conf.json sets freezePrototype: the UI must work with a frozen Object.prototype.
+    await page.addInitScript(() => Object.freeze(Object.prototype));
     /** @type {string[]} */
     const consoleErrors = [];
-    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    page.on("console", (m) => (m.type() === "error" || /Content.Security.Policy/i.test(m.text())) && consoleErrors.push(m.text()));
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
     for (const sc of scenarios) {
       if (sc.only && sc.only !== scheme) continue;

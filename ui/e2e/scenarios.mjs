@@ -26,7 +26,17 @@ export const scenarios = [
       check((await page.getByTestId("app-version").textContent()) === "0.1.0", "app-version");
       check((await page.getByTestId("schema-version").textContent()) === "1", "schema-version");
       await page.getByTestId("count-critical").waitFor(T);
-      await page.locator(".recharts-area").first().waitFor(T);
+      await page.getByTestId("trend-chart").waitFor(T);
+      const painted = await page.getByTestId("trend-chart").evaluate((c) => {
+        const canvas = /** @type {HTMLCanvasElement} */ (c);
+        const ctx = canvas.getContext("2d");
+        if (!ctx) return 0;
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return n / (canvas.width * canvas.height);
+      });
+      check(painted > 0.2, `trend chart looks empty (${(painted * 100).toFixed(1)}% painted)`);
       await page.getByRole("heading", { name: "Recent pushes" }).waitFor(T);
     },
   },

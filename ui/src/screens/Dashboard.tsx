@@ -1,5 +1,5 @@
-import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { SEVERITIES, type AdvisorySourceStatus, type TrendPoint } from "../backend";
+import { SEVERITIES, type AdvisorySourceStatus } from "../backend";
+import { TrendChart } from "../components/TrendChart";
 import { useQuery } from "../app/context";
 import { SEVERITY_LABEL, absoluteTime, plural, relativeTime } from "../app/format";
 import { href } from "../app/router";
@@ -106,27 +106,6 @@ function Legend() {
         </span>
       ))}
     </div>
-  );
-}
-
-function TrendChart({ points }: { points: TrendPoint[] }) {
-  const last = points[points.length - 1];
-  const first = points[0];
-  const total = (p: TrendPoint | undefined) => (p ? p.critical + p.high + p.medium + p.low + p.unknown : 0);
-  return (
-    <figure className="chart" style={{ margin: 0 }} aria-label={`Open vulnerability findings went from ${total(first)} to ${total(last)} over ${points.length} days`}>
-      <ResponsiveContainer width="100%" height="100%">
-        <AreaChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: -18 }}>
-          <CartesianGrid stroke="var(--border)" vertical={false} />
-          <XAxis dataKey="date" tick={{ fontSize: 11, fill: "var(--text-muted)" }} tickFormatter={(d: string) => d.slice(5)} minTickGap={28} stroke="var(--border)" />
-          <YAxis allowDecimals={false} tick={{ fontSize: 11, fill: "var(--text-muted)" }} stroke="var(--border)" />
-          <Tooltip contentStyle={{ background: "var(--bg)", border: "1px solid var(--border)", borderRadius: 6, fontSize: 12 }} labelStyle={{ color: "var(--text)" }} />
-          {[...SEVERITIES].reverse().map((s) => (
-            <Area key={s} type="monotone" dataKey={s} name={SEVERITY_LABEL[s]} stackId="1" stroke={`var(--chart-${s})`} fill={`var(--chart-${s})`} fillOpacity={0.75} isAnimationActive={false} />
-          ))}
-        </AreaChart>
-      </ResponsiveContainer>
-    </figure>
   );
 }
 

@@ -35,3 +35,6 @@ if (!window.matchMedia) {
   window.matchMedia = ((query: string) => ({ matches: false, media: query, onchange: null, addListener() {}, removeListener() {}, addEventListener() {}, removeEventListener() {}, dispatchEvent: () => false })) as typeof window.matchMedia;
 }
 Element.prototype.scrollIntoView = function () {};
+
+// jsdom has no canvas: report "no 2D context" instead of logging "not implemented".
+HTMLCanvasElement.prototype.getContext = (() => null) as unknown as HTMLCanvasElement["getContext"];
