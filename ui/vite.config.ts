@@ -24,5 +24,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
+    // Generous: CI runs on 2 shared cores; the assertions, not the clock, decide pass/fail.
+    testTimeout: 30_000,
   },
 });

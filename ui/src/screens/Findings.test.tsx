@@ -67,7 +67,8 @@ describe("Findings", () => {
     await userEvent.click(screen.getByRole("button", { name: "Close…" }));
     const dialog = screen.getByRole("dialog", { name: "Close finding" });
     await userEvent.click(within(dialog).getByLabelText(/Mitigated/));
-    await userEvent.type(within(dialog).getByLabelText(/Comment/), "WAF blocks the payload");
+    await userEvent.click(within(dialog).getByLabelText(/Comment/));
+    await userEvent.paste("WAF blocks the payload");
     await userEvent.click(within(dialog).getByRole("button", { name: "Close finding" }));
     const id = Number(close.mock.calls[0]?.[0]);
     expect(close).toHaveBeenCalledWith(id, "mitigated", "WAF blocks the payload");
@@ -83,10 +84,12 @@ describe("Findings", () => {
     const dialog = screen.getByRole("dialog", { name: "Ignore finding" });
     const submit = within(dialog).getByRole("button", { name: /Ignore until/ });
     expect(submit).toBeDisabled();
-    await userEvent.type(within(dialog).getByLabelText("Reason"), "Test fixture only");
+    await userEvent.click(within(dialog).getByLabelText("Reason"));
+    await userEvent.paste("Test fixture only");
     const date = within(dialog).getByLabelText("Reopens on");
     await userEvent.clear(date);
-    await userEvent.type(date, "2099-03-31");
+    await userEvent.click(date);
+    await userEvent.paste("2099-03-31");
     await userEvent.click(within(dialog).getByRole("button", { name: "Ignore until 2099-03-31" }));
     expect(ignore).toHaveBeenCalledWith(expect.any(Number), "Test fixture only", "2099-03-31");
   });

@@ -18,9 +18,11 @@ describe("Connect", () => {
     const url = await screen.findByLabelText("Instance URL");
     await waitFor(() => expect(url).toHaveValue("https://bitbucket.example.com"));
     await userEvent.clear(url);
-    await userEvent.type(url, "https://git.example.com");
+    await userEvent.click(url);
+    await userEvent.paste("https://git.example.com");
     await userEvent.click(screen.getByRole("radio", { name: "Access token" }));
-    await userEvent.type(screen.getByLabelText("Token"), "a-long-enough-token");
+    await userEvent.click(screen.getByLabelText("Token"));
+    await userEvent.paste("a-long-enough-token");
     await userEvent.click(screen.getByRole("button", { name: "Test connection" }));
     expect(test).toHaveBeenCalledWith({ instanceUrl: "https://git.example.com", token: "a-long-enough-token", caFile: null });
     const result = await screen.findByTestId("test-result");
@@ -92,7 +94,8 @@ describe("Perimeter", () => {
   it("search finds repositories inside collapsed projects", async () => {
     renderWith(<PerimeterScreen />);
     await screen.findByRole("checkbox", { name: "Project PLAT" });
-    await userEvent.type(screen.getByRole("searchbox"), "scheduler");
+    await userEvent.click(screen.getByRole("searchbox"));
+    await userEvent.paste("scheduler");
     const tree = screen.getByRole("tree");
     await waitFor(() => expect(within(tree).getAllByRole("checkbox", { name: /Repository PLAT\/scheduler/ }).length).toBeGreaterThan(0));
   });
@@ -135,7 +138,8 @@ describe("Settings", () => {
     await userEvent.type(refs, "release/*{Enter}hotfix/*{Enter}");
     const address = screen.getByLabelText("Listen address");
     await userEvent.clear(address);
-    await userEvent.type(address, "127.0.0.1");
+    await userEvent.click(address);
+    await userEvent.paste("127.0.0.1");
     await userEvent.selectOptions(screen.getByLabelText("Minimum severity"), "medium");
     await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
     expect(save).toHaveBeenCalledWith(expect.objectContaining({ refPatterns: ["release/*", "hotfix/*"], listenAddress: "127.0.0.1", notifications: expect.objectContaining({ minimumSeverity: "medium" }) }));
@@ -147,7 +151,8 @@ describe("Settings", () => {
     renderWith(<SettingsScreen />);
     const refs = await screen.findByLabelText(/Ref patterns/);
     await userEvent.clear(refs);
-    await userEvent.type(refs, "refs/heads/main");
+    await userEvent.click(refs);
+    await userEvent.paste("refs/heads/main");
     await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("without refs/heads/");
   });
