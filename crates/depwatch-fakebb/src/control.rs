@@ -187,6 +187,20 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
                 Err(e) => fake_error(&e),
             }
         }
+        (["projects", key, "repos", slug, "rename"], &Method::POST) => {
+            let v: Value = match body(req) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Some(new_slug) = v.get("slug").and_then(Value::as_str) else {
+                return bad("body must be {\"slug\": \"new-slug\"[, \"name\": \"New name\"]}");
+            };
+            let name = v.get("name").and_then(Value::as_str);
+            match crate::do_rename(shared, key, slug, new_slug, name).await {
+                Ok(d) => ok(&json!({ "deliveries": d })),
+                Err(e) => fake_error(&e),
+            }
+        }
         (["webhooks", id, "ping"], &Method::POST) => {
             let Ok(id) = id.parse::<u64>() else {
                 return bad("webhook id must be a number");

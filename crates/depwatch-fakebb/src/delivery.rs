@@ -162,6 +162,68 @@ fn native_headers(store: &Store, event: &str, request_id: &str) -> Vec<(String, 
     ]
 }
 
+fn native_targets<'a>(
+    store: &'a Store,
+    repo_id: u64,
+    event: &'a str,
+) -> impl Iterator<Item = &'a crate::state::Webhook> + 'a {
+    let project_key = store.repos.get(&repo_id).map(|r| r.project_key.clone());
+    store.webhooks.values().filter(move |h| h.active && h.events.iter().any(|e| e == event)).filter(
+        move |h| match &h.scope {
+            Scope::Repo(id) => *id == repo_id,
+            Scope::Project(key) => Some(key) == project_key.as_ref(),
+        },
+    )
+}
+
+fn has_native_targets(store: &Store, repo_id: u64, event: &str) -> bool {
+    native_targets(store, repo_id, event).next().is_some()
+}
+
+/// One delivery per active webhook of the repository or its project subscribed to `event`,
+/// each with a fresh `X-Request-Id` and, when a secret is set, an HMAC over `body`.
+pub(crate) fn native_event(store: &Store, repo_id: u64, event: &str, body: &[u8]) -> Vec<Outgoing> {
+    native_targets(store, repo_id, event)
+        .map(|h| {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let mut headers = native_headers(store, event, &request_id);
+            if let Some(secret) = h.secret() {
+                headers.push(("X-Hub-Signature".to_owned(), signature(secret, body)));
+            }
+            if let Some((u, p)) = &h.credentials {
+                let enc = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+                headers.push(("Authorization".to_owned(), format!("Basic {enc}")));
+            }
+            Outgoing {
+                kind: DeliveryKind::Webhook { hook_id: h.id },
+                repository_id: Some(repo_id),
+                url: h.url.clone(),
+                event_key: Some(event.to_owned()),
+                request_id: Some(request_id),
+                headers,
+                body: body.to_vec(),
+            }
+        })
+        .collect()
+}
+
+/// `repo:modified` body for a rename or move.
+pub(crate) fn repo_modified_body(
+    store: &Store,
+    old: Value,
+    new: Value,
+    actor: Option<&str>,
+) -> Option<Vec<u8>> {
+    let body = json!({
+        "eventKey": "repo:modified",
+        "date": crate::clock::webhook_date(store.now_ms(), 0),
+        "actor": actor_json(store, actor),
+        "old": old,
+        "new": new,
+    });
+    serde_json::to_vec(&body).ok()
+}
+
 /// Deliveries for one push: every active matching webhook and every plugin URL.
 pub(crate) fn for_push(
     store: &Store,
@@ -174,40 +236,9 @@ pub(crate) fn for_push(
         return Vec::new();
     };
     let mut out = Vec::new();
-    if opts.native {
-        let hooks: Vec<_> = store
-            .webhooks
-            .values()
-            .filter(|h| h.active && h.events.iter().any(|e| e == "repo:refs_changed"))
-            .filter(|h| match &h.scope {
-                Scope::Repo(id) => *id == repo_id,
-                Scope::Project(key) => *key == repo.project_key,
-            })
-            .collect();
-        if !hooks.is_empty() {
-            if let Some(body) = refs_changed_body(store, repo_id, changes, opts, actor) {
-                for h in hooks {
-                    let request_id = uuid::Uuid::new_v4().to_string();
-                    let mut headers = native_headers(store, "repo:refs_changed", &request_id);
-                    if let Some(secret) = h.secret() {
-                        headers.push(("X-Hub-Signature".to_owned(), signature(secret, &body)));
-                    }
-                    if let Some((u, p)) = &h.credentials {
-                        let enc =
-                            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
-                        headers.push(("Authorization".to_owned(), format!("Basic {enc}")));
-                    }
-                    out.push(Outgoing {
-                        kind: DeliveryKind::Webhook { hook_id: h.id },
-                        repository_id: Some(repo_id),
-                        url: h.url.clone(),
-                        event_key: Some("repo:refs_changed".to_owned()),
-                        request_id: Some(request_id),
-                        headers,
-                        body: body.clone(),
-                    });
-                }
-            }
+    if opts.native && has_native_targets(store, repo_id, "repo:refs_changed") {
+        if let Some(body) = refs_changed_body(store, repo_id, changes, opts, actor) {
+            out.extend(native_event(store, repo_id, "repo:refs_changed", &body));
         }
     }
     if opts.plugin && store.plugin_installed {

@@ -208,6 +208,28 @@ pub(crate) async fn do_push(
     Ok(PushReport { repository_id: repo_id, changes, deliveries })
 }
 
+pub(crate) async fn do_rename(
+    shared: &Arc<Shared>,
+    key: &str,
+    slug: &str,
+    new_slug: &str,
+    new_name: Option<&str>,
+) -> Result<Vec<Delivery>, FakeError> {
+    let outgoing = {
+        let mut store = shared.lock();
+        let id = store
+            .repo_id(key, slug)
+            .ok_or_else(|| FakeError::NotFound(format!("repository {key}/{slug}")))?;
+        let (old, new) = store.rename_repo(id, new_slug, new_name)?;
+        let actor = push::actor_name(&store, None);
+        match delivery::repo_modified_body(&store, old, new, actor.as_deref()) {
+            Some(body) => delivery::native_event(&store, id, "repo:modified", &body),
+            None => Vec::new(),
+        }
+    };
+    Ok(delivery::send_all(&shared.store, &shared.client, outgoing).await)
+}
+
 pub(crate) async fn do_ping(shared: &Arc<Shared>, hook_id: u64) -> Result<Delivery, FakeError> {
     let outgoing = {
         let store = shared.lock();
@@ -425,6 +447,18 @@ impl FakeBitbucket {
         push: Push,
     ) -> Result<PushReport, FakeError> {
         do_push(&self.shared, project, slug, &push).await
+    }
+
+    /// Renames a repository (slug, optionally name) and delivers `repo:modified` with the old and
+    /// new `RestRepository` to subscribed webhooks; the id stays the same.
+    pub async fn rename_repo(
+        &self,
+        project: &str,
+        slug: &str,
+        new_slug: &str,
+        new_name: Option<&str>,
+    ) -> Result<Vec<Delivery>, FakeError> {
+        do_rename(&self.shared, project, slug, new_slug, new_name).await
     }
 
     /// Sends an unsigned `diagnostics:ping` to webhook `hook_id`.

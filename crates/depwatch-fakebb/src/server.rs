@@ -50,6 +50,19 @@ fn decode_segment(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// Keeps the scheme of Basic/Bearer credentials and drops the secret; OAuth headers carry no
+/// secret (RSA-SHA1 signatures are public) and are kept whole for signature debugging.
+fn redact(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, _))
+            if scheme.eq_ignore_ascii_case("basic") || scheme.eq_ignore_ascii_case("bearer") =>
+        {
+            format!("{scheme} <redacted>")
+        }
+        _ => value.to_owned(),
+    }
+}
+
 /// Axum fallback handler: every request comes through here.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -72,7 +85,11 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     let headers_log: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let value = if k == axum::http::header::AUTHORIZATION { redact(&value) } else { value };
+            (k.as_str().to_owned(), value)
+        })
         .collect();
     let ctx = shared.context.clone();
     let in_context = raw_path == ctx || raw_path.starts_with(&format!("{ctx}/"));

@@ -204,7 +204,7 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string.
     pub query: Option<String>,
-    /// Request headers (names lower case).
+    /// Request headers (names lower case; Basic/Bearer secrets redacted).
     pub headers: Vec<(String, String)>,
     /// Status answered.
     pub status: u16,
@@ -575,6 +575,41 @@ impl Store {
             },
         );
         Ok(id)
+    }
+
+    /// Renames repository `id` (slug and optionally name); returns (old JSON, new JSON).
+    pub(crate) fn rename_repo(
+        &mut self,
+        id: u64,
+        new_slug: &str,
+        new_name: Option<&str>,
+    ) -> Result<(serde_json::Value, serde_json::Value), FakeError> {
+        let valid = !new_slug.is_empty()
+            && new_slug.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !valid {
+            return Err(FakeError::Invalid(format!("repository slug {new_slug:?}")));
+        }
+        let (key, old_slug) = {
+            let r = self
+                .repos
+                .get(&id)
+                .ok_or_else(|| FakeError::NotFound(format!("repository id {id}")))?;
+            (r.project_key.clone(), r.slug.clone())
+        };
+        if self.repo_id(&key, new_slug).is_some_and(|other| other != id) {
+            return Err(FakeError::Duplicate(format!("repository {key}/{new_slug}")));
+        }
+        let old = self.repos.get(&id).map(|r| crate::shapes::repository(self, r, false));
+        self.repo_index.remove(&(key.clone(), old_slug.to_lowercase()));
+        self.repo_index.insert((key, new_slug.to_lowercase()), id);
+        if let Some(r) = self.repos.get_mut(&id) {
+            r.slug = new_slug.to_owned();
+            if let Some(n) = new_name {
+                r.name = n.to_owned();
+            }
+        }
+        let new = self.repos.get(&id).map(|r| crate::shapes::repository(self, r, false));
+        Ok((old.unwrap_or_default(), new.unwrap_or_default()))
     }
 
     /// Adds a request to the bounded log.

@@ -340,3 +340,58 @@ async fn plugin_hook_settings_and_delivery() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(err["errors"][0]["exceptionName"].is_string());
 }
+
+#[tokio::test]
+async fn rename_delivers_repo_modified_and_ping_via_control() {
+    let env = seeded(Config::default()).await;
+    let recv = receiver(StatusCode::OK).await;
+    let (_, hook) = env
+        .send(
+            Method::POST,
+            "/projects/SHOP/repos/web/webhooks",
+            Some(json!({"name": "r", "url": format!("{}/h", recv.base),
+                        "events": ["repo:refs_changed", "repo:modified"],
+                        "configuration": {"secret": "k"}})),
+        )
+        .await;
+    let id_before = env.get("/projects/SHOP/repos/web").await.2["id"].clone();
+    let deliveries =
+        env.fake.rename_repo("SHOP", "web", "web-shop", Some("Web Shop 2")).await.expect("rename");
+    assert_eq!(deliveries.len(), 1);
+    let hit = recv.hits().pop().expect("hit");
+    assert_eq!(header(&hit.headers, "x-event-key"), Some("repo:modified"));
+    assert!(verify_hmac("k", &hit.body, header(&hit.headers, "x-hub-signature").expect("sig")));
+    let body: Value = serde_json::from_slice(&hit.body).expect("json");
+    assert_eq!(body["old"]["slug"], "web");
+    assert_eq!(body["new"]["slug"], "web-shop");
+    assert_eq!(body["new"]["id"], id_before);
+    let (s, _, renamed) = env.get("/projects/SHOP/repos/web-shop").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(renamed["name"], "Web Shop 2");
+    let (s, _, _) = env.get("/projects/SHOP/repos/web").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Ping over the control API: unsigned even though the hook has a secret.
+    let hook_id = hook["id"].as_u64().expect("id");
+    let resp = env
+        .http
+        .post(format!("{}/_control/webhooks/{hook_id}/ping", env.fake.base_url()))
+        .send()
+        .await
+        .expect("ping");
+    assert_eq!(resp.status().as_u16(), 200);
+    let hit = recv.hits().pop().expect("hit");
+    assert_eq!(header(&hit.headers, "x-event-key"), Some("diagnostics:ping"));
+    assert!(hit.headers.get("x-hub-signature").is_none());
+
+    // The request log never keeps Bearer/Basic secrets.
+    let logged = env.fake.requests();
+    let auth: Vec<&str> = logged
+        .iter()
+        .flat_map(|r| r.headers.iter())
+        .filter(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(!auth.is_empty());
+    assert!(auth.iter().all(|v| *v == "Bearer <redacted>"), "{auth:?}");
+}
