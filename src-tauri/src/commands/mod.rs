@@ -1,0 +1,3 @@
+//! Tauri commands, one module per domain. Each is thin: DTO in, `depwatch-app` call, DTO out.
+
+pub mod app;

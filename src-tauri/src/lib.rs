@@ -1,0 +1,156 @@
+//! The depwatch desktop shell: a Tauri v2 window, a tray icon, and thin commands over
+//! `depwatch-app`. This is the only crate that depends on Tauri or defines UI DTOs.
+
+mod commands;
+mod error;
+mod shell;
+mod tray;
+
+pub use error::{CommandError, ErrorCode};
+pub use shell::Shell;
+
+use depwatch_app::{App, DataDir};
+use tauri::{Manager, RunEvent, Runtime, WindowEvent};
+
+/// Label of the one window.
+pub const MAIN_WINDOW: &str = "main";
+
+/// Starts the desktop app; returns when the user quits.
+pub fn run() {
+    let data_dir = match DataDir::resolve(None) {
+        Ok(dir) => dir,
+        Err(err) => {
+            eprintln!("depwatch: {err}");
+            std::process::exit(2);
+        }
+    };
+    // Logging failures must not stop the app: stderr still works.
+    let _log_guard = data_dir
+        .ensure()
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            depwatch_app::init_logging(&data_dir, "depwatch-desktop").map_err(|e| e.to_string())
+        })
+        .inspect_err(|e| eprintln!("depwatch: file logging disabled: {e}"))
+        .ok();
+    tracing::info!(data_dir = %data_dir.path().display(), version = env!("CARGO_PKG_VERSION"), "starting depwatch desktop");
+
+    let shell = Shell::new(App::open(data_dir.clone()).map_err(|err| {
+        tracing::error!(error = %err, "cannot open depwatch's data");
+        err.to_string()
+    }));
+
+    let builder = tauri::Builder::default()
+        // Must be the first plugin: a second launch hands its arguments over and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("second launch: focusing the running instance");
+            show_main_window(app);
+        }));
+    let app = build_app(builder, shell).build(tauri::generate_context!()).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "cannot start the desktop shell");
+        eprintln!("depwatch: cannot start the desktop shell: {err}");
+        std::process::exit(1);
+    });
+    app.run(|_app, event| {
+        // Closing the last window keeps depwatch running in the tray; only Quit exits
+        // (it calls `exit`, which carries a code).
+        if let RunEvent::ExitRequested { api, code: None, .. } = event {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// Everything but the platform-specific plugins, generic over the runtime so tests can use
+/// `tauri::test::mock_builder()`.
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
+    builder
+        .manage(shell)
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::set_monitoring
+        ])
+        .setup(|app| {
+            tray::create(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    if let Err(err) = window.hide() {
+                        tracing::warn!(error = %err, "cannot hide the main window");
+                    }
+                }
+            }
+        })
+}
+
+/// Shows, unminimizes and focuses the main window.
+pub(crate) fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    use tauri::WebviewWindowBuilder;
+
+    fn invoke(shell: Shell, cmd: &str, args: Value) -> Result<Value, Value> {
+        let app = build_app(mock_builder(), shell).build(mock_context(noop_assets())).unwrap();
+        let webview =
+            WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().unwrap();
+        get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn open_shell(dir: &std::path::Path) -> Shell {
+        Shell::new(App::open(DataDir::new(dir.to_path_buf())).map_err(|e| e.to_string()))
+    }
+
+    #[test]
+    fn app_info_answers_with_the_schema_version_over_ipc() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = invoke(open_shell(dir.path()), "app_info", json!({})).unwrap();
+        assert_eq!(info["schemaVersion"], depwatch_store::latest_schema_version());
+        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(info["monitoring"], "active");
+        assert_eq!(info["dataDir"], dir.path().display().to_string());
+    }
+
+    #[test]
+    fn set_monitoring_pauses_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let info =
+            invoke(open_shell(dir.path()), "set_monitoring", json!({ "paused": true })).unwrap();
+        assert_eq!(info["monitoring"], "paused");
+        let reopened = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
+        assert_eq!(reopened.monitoring().unwrap(), depwatch_app::Monitoring::Paused);
+    }
+
+    #[test]
+    fn a_database_that_failed_to_open_is_a_typed_error_not_a_crash() {
+        let shell = Shell::new(Err("the database is from a newer depwatch".to_owned()));
+        let err = invoke(shell, "app_info", json!({})).unwrap_err();
+        assert_eq!(err["code"], "database");
+        assert_eq!(err["message"], "the database is from a newer depwatch");
+    }
+}

@@ -1,0 +1,6 @@
+// Hide the console window on Windows release builds; the app lives in the tray.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    depwatch_desktop::run();
+}
