@@ -114,7 +114,7 @@ function Screen({ route }: { route: Route }) {
     case "repository":
       return <RepositoryScreen id={route.id} tab={route.tab} />;
     case "findings":
-      return <FindingsScreen />;
+      return <FindingsScreen key={route.filter ?? "all"} preset={route.filter} />;
     case "advisory":
       return <AdvisoryScreen id={route.id} />;
     case "settings":

@@ -43,7 +43,7 @@ export function useQuery<T>(
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `fetcher` is a fresh closure each render; `deps` says when it means something new.
   }, [backend, tick, ...deps]);
 
   const scopeKey = scopes.join(",");

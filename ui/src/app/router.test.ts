@@ -9,6 +9,8 @@ describe("router", () => {
       { name: "repository", id: 1042, tab: "dependencies" },
       { name: "advisory", id: "GHSA-jfh8-c2jp-5v3q" },
       { name: "settings" },
+      { name: "findings", filter: "critical" },
+      { name: "findings", filter: "informational" },
     ] as const;
     for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
   });

@@ -1,4 +1,8 @@
 import { useSyncExternalStore } from "react";
+import { SEVERITIES, type Severity } from "../backend/types";
+
+/** A filter the Findings screen opens with (dashboard cards link to these). */
+export type FindingsPreset = Severity | "informational";
 
 /** Screens reachable from the URL hash (`#/repositories/1042`). Hash routing works the same
  * from `tauri://localhost`, the Vite dev server and `vite preview`. */
@@ -9,7 +13,7 @@ export type Route =
   | { name: "scan" }
   | { name: "repositories" }
   | { name: "repository"; id: number; tab: string }
-  | { name: "findings" }
+  | { name: "findings"; filter?: FindingsPreset }
   | { name: "advisory"; id: string }
   | { name: "settings" };
 
@@ -23,6 +27,9 @@ export function parseRoute(hash: string): Route {
     case "repositories":
     case "findings":
     case "settings":
+      if (head === "findings" && arg !== undefined && ((SEVERITIES as readonly string[]).includes(arg) || arg === "informational")) {
+        return { name: "findings", filter: arg as FindingsPreset };
+      }
       if (head === "repositories" && arg !== undefined && /^\d+$/.test(arg)) {
         return { name: "repository", id: Number(arg), tab: tab ?? "overview" };
       }
@@ -41,6 +48,8 @@ export function href(route: Route): string {
       return `#/repositories/${route.id}${route.tab && route.tab !== "overview" ? `/${route.tab}` : ""}`;
     case "advisory":
       return `#/advisories/${encodeURIComponent(route.id)}`;
+    case "findings":
+      return route.filter ? `#/findings/${route.filter}` : "#/findings";
     default:
       return `#/${route.name}`;
   }

@@ -16,6 +16,12 @@ describe("Dashboard", () => {
     expect(screen.getByText(`${dash.topRepositories[0]!.projectKey}/${dash.topRepositories[0]!.slug}`)).toBeInTheDocument();
   });
 
+  it("severity cards open the findings list filtered to that severity", async () => {
+    renderWith(<DashboardScreen />);
+    expect(await screen.findByTestId("count-critical")).toHaveAttribute("href", "#/findings/critical");
+    expect(screen.getByTestId("count-informational")).toHaveAttribute("href", "#/findings/informational");
+  });
+
   it("shows the empty state on a fresh install", async () => {
     renderWith(<DashboardScreen />, testBackend({}, 0));
     expect(await screen.findByText("Nothing monitored yet")).toBeInTheDocument();

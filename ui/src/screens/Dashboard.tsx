@@ -32,12 +32,12 @@ export function DashboardScreen() {
         <>
           <section aria-label="Open findings by severity" className="cards">
             {SEVERITIES.map((s) => (
-              <a key={s} className={`card sev-${s}`} href={href({ name: "findings" })} data-testid={`count-${s}`}>
+              <a key={s} className={`card sev-${s}`} href={href({ name: "findings", filter: s })} data-testid={`count-${s}`}>
                 <span className="card-value">{q.data!.counts[s].toLocaleString("en")}</span>
                 <span className="card-label">{SEVERITY_LABEL[s]}</span>
               </a>
             ))}
-            <a className="card info" href={href({ name: "findings" })} data-testid="count-informational" title="Unmaintained, unsound and notice advisories (RustSec)">
+            <a className="card info" href={href({ name: "findings", filter: "informational" })} data-testid="count-informational" title="Unmaintained, unsound and notice advisories (RustSec)">
               <span className="card-value">{(q.data.informational.unmaintained + q.data.informational.unsound + q.data.informational.notice).toLocaleString("en")}</span>
               <span className="card-label">Informational</span>
             </a>

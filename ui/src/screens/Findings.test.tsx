@@ -35,6 +35,15 @@ describe("Findings", () => {
     expect(screen.getByText(new RegExp(`^${expected} findings?$`))).toBeInTheDocument();
   });
 
+  it("opens pre-filtered from a dashboard link", async () => {
+    renderWith(<FindingsScreen preset="high" />);
+    await waitFor(async () => {
+      const shown = await rows();
+      for (const r of shown) expect(r).toHaveTextContent("High");
+    });
+    expect(within(screen.getByRole("group", { name: "Severity" })).getByRole("button", { name: "High" })).toHaveAttribute("aria-pressed", "true");
+  });
+
   it("the Informational kind filter shows only unmaintained/unsound/notice", async () => {
     renderWith(<FindingsScreen />);
     await rows();

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { INFORMATIONAL_KINDS, SEVERITIES, type Finding, type FindingKind, type FindingState, type Severity } from "../backend";
 import { useQuery } from "../app/context";
+import type { FindingsPreset } from "../app/router";
 import { SEVERITY_LABEL, STATE_LABEL, plural } from "../app/format";
 import { SeverityBadge, StateBadge } from "../components/badges";
 import { FindingDetail } from "../components/FindingDetail";
@@ -12,10 +13,10 @@ const STATES: FindingState[] = ["open", "acknowledged", "closed", "ignored"];
 type KindFilter = "vulnerability" | "informational";
 
 /** Findings table with filters and a detail side panel; used across repositories and within one. */
-export function FindingsView({ repositoryId = null, label = "Findings" }: { repositoryId?: number | null; label?: string }) {
-  const [severities, setSeverities] = useState<Severity[]>([]);
+export function FindingsView({ repositoryId = null, label = "Findings", preset }: { repositoryId?: number | null; label?: string; preset?: FindingsPreset }) {
+  const [severities, setSeverities] = useState<Severity[]>(preset && preset !== "informational" ? [preset] : []);
   const [states, setStates] = useState<FindingState[]>(["open", "acknowledged"]);
-  const [kinds, setKinds] = useState<KindFilter[]>([]);
+  const [kinds, setKinds] = useState<KindFilter[]>(preset === "informational" ? ["informational"] : preset ? ["vulnerability"] : []);
   const [query, setQuery] = useState("");
   const [debounced, setDebounced] = useState("");
   const [selected, setSelected] = useState<number | null>(null);
@@ -79,7 +80,7 @@ export function FindingsView({ repositoryId = null, label = "Findings" }: { repo
   );
 }
 
-export function FindingsScreen() {
+export function FindingsScreen({ preset }: { preset?: FindingsPreset }) {
   return (
     <div className="page">
       <div className="page-header">
@@ -88,7 +89,7 @@ export function FindingsScreen() {
           <div className="subtitle">Across every monitored repository and branch</div>
         </div>
       </div>
-      <FindingsView />
+      <FindingsView preset={preset} />
     </div>
   );
 }

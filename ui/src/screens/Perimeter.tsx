@@ -46,6 +46,7 @@ export function PerimeterScreen() {
   }, [projects, deferred, expanded]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
+  const [focusIndex, setFocusIndex] = useState(0);
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => 32, overscan: 10, initialRect: { width: 900, height: 600 } });
 
   if (projectsQ.status === "error") return <Page><ErrorBanner error={projectsQ.error} onRetry={projectsQ.reload} title="Could not list projects" /></Page>;
@@ -69,6 +70,31 @@ export function PerimeterScreen() {
     }
   };
   const selectionMode = draft.mode === "selection";
+  /** Arrow keys move between rows (roving focus on the row checkboxes), Right/Left expand and
+   * collapse projects, Space toggles (native checkbox behaviour). */
+  function onTreeKeyDown(e: React.KeyboardEvent) {
+    const row = rows[focusIndex];
+    let next = focusIndex;
+    if (e.key === "ArrowDown") next = Math.min(rows.length - 1, focusIndex + 1);
+    else if (e.key === "ArrowUp") next = Math.max(0, focusIndex - 1);
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = rows.length - 1;
+    else if (e.key === "ArrowRight" && row?.kind === "project" && !expanded.has(row.project.key)) {
+      setExpanded((x) => new Set(x).add(row.project.key));
+    } else if (e.key === "ArrowLeft" && row) {
+      if (row.kind === "project" && expanded.has(row.project.key)) {
+        setExpanded((x) => { const n = new Set(x); n.delete(row.project.key); return n; });
+      } else if (row.kind === "repo") {
+        next = rows.findIndex((r) => r.kind === "project" && r.project.key === row.project.key);
+      }
+    } else return;
+    e.preventDefault();
+    if (next !== focusIndex) {
+      setFocusIndex(next);
+      virtualizer.scrollToIndex(next, { align: "auto" });
+      requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLInputElement>(`[data-index="${next}"] input[type="checkbox"]`)?.focus());
+    }
+  }
   const hookCounts = countHooks(projects, draft);
 
   return (
@@ -110,7 +136,7 @@ export function PerimeterScreen() {
       {rows.length === 0 ? (
         <Empty title={projects.length === 0 ? "No projects visible" : "Nothing matches"}>{projects.length === 0 ? "The account depwatch uses cannot read any project." : "Change the search."}</Empty>
       ) : (
-        <div className="tree" ref={scrollRef} role="tree" aria-label="Projects and repositories" aria-multiselectable="true">
+        <div className="tree" ref={scrollRef} role="tree" aria-label="Projects and repositories" aria-multiselectable="true" onKeyDown={onTreeKeyDown}>
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((v) => {
               const row = rows[v.index];
@@ -122,12 +148,12 @@ export function PerimeterScreen() {
                 const some = p.repositories.some((r) => draft.repositoryIds.includes(r.id));
                 const open = expanded.has(p.key);
                 return (
-                  <div key={`p-${p.key}`} role="treeitem" aria-expanded={open} aria-level={1} aria-selected={whole} className="tree-row project" style={style}>
+                  <div key={`p-${p.key}`} data-index={v.index} onFocus={() => setFocusIndex(v.index)} role="treeitem" aria-expanded={open} aria-level={1} aria-selected={whole} className="tree-row project" style={style}>
                     <span className="toolbar" style={{ gap: 6, flexWrap: "nowrap" }}>
-                      <button type="button" className="tree-toggle" aria-label={`${open ? "Collapse" : "Expand"} ${p.key}`} onClick={() => setExpanded((s) => { const n = new Set(s); if (open) n.delete(p.key); else n.add(p.key); return n; })}>
+                      <button type="button" tabIndex={-1} className="tree-toggle" aria-label={`${open ? "Collapse" : "Expand"} ${p.key}`} onClick={() => setExpanded((s) => { const n = new Set(s); if (open) n.delete(p.key); else n.add(p.key); return n; })}>
                         {open ? "▾" : "▸"}
                       </button>
-                      <TriCheckbox label={`Project ${p.key}`} checked={!selectionMode || whole} indeterminate={selectionMode && !whole && some} disabled={!selectionMode || (p.personal && draft.excludePersonal)} onChange={(on) => toggleProject(p.key, on, p.repositories.map((r) => r.id))} />
+                      <TriCheckbox roving={v.index === focusIndex} label={`Project ${p.key}`} checked={!selectionMode || whole} indeterminate={selectionMode && !whole && some} disabled={!selectionMode || (p.personal && draft.excludePersonal)} onChange={(on) => toggleProject(p.key, on, p.repositories.map((r) => r.id))} />
                       <span className="ellipsis">
                         {p.key} <span className="muted" style={{ fontWeight: 400 }}>{p.name} · {plural(p.repositories.length, "repository", "repositories")}</span>
                       </span>
@@ -139,9 +165,9 @@ export function PerimeterScreen() {
               const r = row.repo;
               const on = isIncluded(draft, row.project, r);
               return (
-                <div key={`r-${r.id}`} role="treeitem" aria-level={2} aria-selected={on} className="tree-row repo" style={style}>
+                <div key={`r-${r.id}`} data-index={v.index} onFocus={() => setFocusIndex(v.index)} role="treeitem" aria-level={2} aria-selected={on} className="tree-row repo" style={style}>
                   <span className="toolbar" style={{ gap: 6, flexWrap: "nowrap" }}>
-                    <TriCheckbox label={`Repository ${r.projectKey}/${r.slug}`} checked={on} disabled={!selectionMode || (r.archived && !draft.includeArchived) || (r.personal && draft.excludePersonal)} onChange={(v) => toggleRepo(row.project, r.id, v)} />
+                    <TriCheckbox roving={v.index === focusIndex} label={`Repository ${r.projectKey}/${r.slug}`} checked={on} disabled={!selectionMode || (r.archived && !draft.includeArchived) || (r.personal && draft.excludePersonal)} onChange={(v) => toggleRepo(row.project, r.id, v)} />
                     <span className="ellipsis">
                       {r.slug} {r.archived && <span className="badge tag">archived</span>} {r.personal && <span className="badge tag">personal</span>}
                     </span>
@@ -177,12 +203,13 @@ function HookCell({ status, onInstall }: { status: WebhookStatus; onInstall?: ()
   );
 }
 
-function TriCheckbox({ label, checked, indeterminate = false, disabled, onChange }: { label: string; checked: boolean; indeterminate?: boolean; disabled?: boolean; onChange: (v: boolean) => void }) {
+function TriCheckbox({ label, checked, indeterminate = false, disabled, onChange, roving }: { label: string; checked: boolean; indeterminate?: boolean; disabled?: boolean; onChange: (v: boolean) => void; roving: boolean }) {
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => {
     if (ref.current) ref.current.indeterminate = indeterminate;
   }, [indeterminate]);
-  return <input ref={ref} type="checkbox" aria-label={label} checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} />;
+  // Disabled checkboxes stay focusable (aria-disabled) so arrow navigation never gets stuck.
+  return <input ref={ref} type="checkbox" tabIndex={roving ? 0 : -1} aria-label={label} checked={checked} aria-disabled={disabled} onChange={(e) => !disabled && onChange(e.target.checked)} className={disabled ? "check-disabled" : undefined} />;
 }
 
 function Page({ children, subtitle, actions }: { children: React.ReactNode; subtitle?: string; actions?: React.ReactNode }) {

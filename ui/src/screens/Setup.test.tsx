@@ -91,6 +91,21 @@ describe("Perimeter", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("Select at least one project or repository");
   });
 
+  it("arrow keys move through the tree and Right expands a project", async () => {
+    renderWith(<PerimeterScreen />);
+    const first = await screen.findByRole("checkbox", { name: "Project DATA" });
+    expect(first).toHaveAttribute("tabindex", "0");
+    first.focus();
+    await userEvent.keyboard("{ArrowDown}");
+    await waitFor(() => expect(screen.getByRole("checkbox", { name: "Project INFRA" })).toHaveFocus());
+    await userEvent.keyboard("{ArrowRight}");
+    await waitFor(() => expect(screen.getAllByRole("checkbox", { name: /^Repository INFRA\// }).length).toBeGreaterThan(0));
+    await userEvent.keyboard("{ArrowDown}");
+    await waitFor(() => expect(document.activeElement?.getAttribute("aria-label")).toMatch(/^Repository INFRA\//));
+    await userEvent.keyboard("{ArrowLeft}");
+    await waitFor(() => expect(screen.getByRole("checkbox", { name: "Project INFRA" })).toHaveFocus());
+  });
+
   it("search finds repositories inside collapsed projects", async () => {
     renderWith(<PerimeterScreen />);
     await screen.findByRole("checkbox", { name: "Project PLAT" });
