@@ -107,6 +107,11 @@ pub(crate) fn plugin_body(store: &Store, repo_id: u64, changes: &[RefChange]) ->
         obj.remove("links");
         obj.remove("archived");
         obj.remove("hierarchyId");
+        // The plugin's older serialisation also flags personal projects.
+        if let Some(project) = obj.get_mut("project").and_then(Value::as_object_mut) {
+            let personal = project.get("type").and_then(Value::as_str) == Some("PERSONAL");
+            project.insert("isPersonal".into(), json!(personal));
+        }
     }
     let ref_changes: Vec<Value> = changes
         .iter()

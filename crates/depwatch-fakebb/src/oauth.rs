@@ -207,7 +207,7 @@ pub(crate) fn problem(store: &Store, name: &str, extra: &[(&str, String)]) -> Re
     let mut resp = text(problem_status(name), body);
     let header = format!(
         "OAuth realm=\"{}\", oauth_problem=\"{}\"",
-        percent_encode(&store.base_url),
+        store.base_url.replace('"', "%22"),
         percent_encode(name)
     );
     if let Ok(v) = HeaderValue::from_str(&header) {

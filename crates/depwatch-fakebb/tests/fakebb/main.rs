@@ -5,4 +5,5 @@ mod demo;
 mod faults;
 mod oauth;
 mod rest;
+mod shapes;
 mod webhooks;
