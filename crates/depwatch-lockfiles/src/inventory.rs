@@ -93,15 +93,30 @@ impl Inventory {
         }
     }
 
-    /// Adds an occurrence (the name is normalized here) and returns the package's index.
-    pub fn add(&mut self, entry: Entry) -> usize {
+    /// Adds an occurrence (the name is normalized here) and returns the package's index;
+    /// `None` (with a warning) for an entry without a name.
+    pub fn add(&mut self, entry: Entry) -> Option<usize> {
         self.add_from(entry, None)
     }
 
     /// Like [`Inventory::add`], recording a different file (an included requirements file) as
     /// the package's manifest.
-    pub fn add_from(&mut self, entry: Entry, manifest: Option<&str>) -> usize {
+    pub fn add_from(&mut self, mut entry: Entry, manifest: Option<&str>) -> Option<usize> {
         let name = self.ecosystem.normalize_name(&entry.name);
+        if name.trim().is_empty() {
+            self.warn(
+                None,
+                format!(
+                    "an entry with an empty name (version `{}`) was skipped",
+                    clip(&entry.version)
+                ),
+            );
+            return None;
+        }
+        // An empty version is no pin, whatever the format's field said.
+        if entry.version.trim().is_empty() {
+            entry.pinned = false;
+        }
         let key = (name.clone(), entry.version.clone());
         if let Some(&i) = self.index.get(&key) {
             if let Some(p) = self.packages.get_mut(i) {
@@ -109,7 +124,7 @@ impl Inventory {
                 p.scope = merge_scope(p.scope, entry.scope);
                 p.pinned = p.pinned || entry.pinned;
             }
-            return i;
+            return Some(i);
         }
         let i = self.packages.len();
         self.packages.push(
@@ -126,7 +141,7 @@ impl Inventory {
         );
         self.names.entry(key.0.clone()).or_default().push(i);
         self.index.insert(key, i);
-        i
+        Some(i)
     }
 
     pub fn len(&self) -> usize {
@@ -354,6 +369,7 @@ mod tests {
         let mut e = Entry::registry("Foo_Bar", "1.0");
         e.scope = Scope::Dev;
         let a = inv.add(e.clone());
+        assert!(inv.add(Entry::registry(" ", "1")).is_none());
         e.scope = Scope::Prod;
         e.direct = Some(true);
         let b = inv.add(e);

@@ -58,7 +58,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                 entry.pinned = false;
                 branches.push(format!("{name} ({version})"));
             }
-            let idx = inv.add(entry);
+            let Some(idx) = inv.add(entry) else { continue };
             let deps = pkg
                 .get("require")
                 .and_then(Value::as_object)

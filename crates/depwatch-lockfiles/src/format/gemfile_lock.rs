@@ -76,9 +76,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                     Some((name, Some(version))) => {
                         let mut entry = Entry::registry(name, version);
                         entry.source = source;
-                        let idx = inv.add(entry);
-                        spec_deps.push((idx, Vec::new()));
-                        current = Some(spec_deps.len() - 1);
+                        current = inv.add(entry).map(|idx| {
+                            spec_deps.push((idx, Vec::new()));
+                            spec_deps.len() - 1
+                        });
                     }
                     _ => {
                         current = None;

@@ -54,7 +54,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                 "Transitive" | "CentralTransitive" => Some(false),
                 _ => None,
             };
-            let idx = inv.add(entry);
+            let Some(idx) = inv.add(entry) else { continue };
             here.insert(id.to_ascii_lowercase(), idx);
             if let Some(map) = info.get("dependencies").and_then(Value::as_object) {
                 deps.push((idx, map.keys().map(|k| k.to_ascii_lowercase()).collect()));

@@ -83,7 +83,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
             }
         };
         entry.direct = direct.as_ref().map(|d| d.contains(&Ecosystem::PyPI.normalize_name(name)));
-        let idx = inv.add(entry);
+        let Some(idx) = inv.add(entry) else { continue };
         let names = pkg
             .get("dependencies")
             .and_then(Value::as_table)

@@ -88,7 +88,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                 unversioned.push(name.to_owned());
             }
         }
-        let idx = inv.add(entry);
+        let Some(idx) = inv.add(entry) else { continue };
         let refs = pkg
             .get("dependencies")
             .and_then(Value::as_array)

@@ -102,7 +102,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
                 inv.warn(None, format!("`{name}` has no version; it cannot be matched"));
             }
         }
-        let idx = inv.add(entry);
+        let Some(idx) = inv.add(entry) else { continue };
         let groups = |key: &str| -> Vec<(String, Vec<DepRef>)> {
             pkg.get(key)
                 .and_then(Value::as_table)
