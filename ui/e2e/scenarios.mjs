@@ -202,6 +202,21 @@ export const scenarios = [
     },
   },
   {
+    name: "fresh install: empty states instead of blank screens",
+    only: "light",
+    async run(page, { base }) {
+      await open(page, base, "/dashboard", "mock=empty");
+      await page.getByText("Nothing monitored yet").waitFor(T);
+      await page.keyboard.press("2");
+      await page.getByText("No repositories monitored").waitFor(T);
+      await page.keyboard.press("6");
+      await page.getByText("No scan yet").waitFor(T);
+      await page.keyboard.press("4");
+      await page.getByLabel("Instance URL").waitFor(T);
+      check((await page.getByLabel("Instance URL").inputValue()) === "", "instance URL should start empty");
+    },
+  },
+  {
     name: "keyboard: number keys switch screens",
     only: "light",
     async run(page, { base }) {
