@@ -106,8 +106,12 @@ impl Client {
         call.accept = "text/plain, */*";
         let reply = match self.send(&call).await {
             Ok(reply) => reply,
-            // Missing servlet (very old or stripped servers): identify through REST instead.
-            Err(Error::NotFound { .. }) => return self.username_from_rest().await,
+            // Missing servlet (very old or stripped servers), or credentials the servlet does not
+            // take (project/repository tokens have no user): identify through REST instead,
+            // whose own 401 is the authoritative answer.
+            Err(Error::NotFound { .. } | Error::Auth { .. }) => {
+                return self.username_from_rest().await
+            }
             Err(other) => return Err(other),
         };
         if !looks_like_html(&reply.headers, &reply.body) {

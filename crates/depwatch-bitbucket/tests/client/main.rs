@@ -1,0 +1,7 @@
+//! Integration tests of the Bitbucket client: against a scripted HTTP server (exact control of
+//! every response) and against the faithful fake server `depwatch-fakebb`.
+
+mod fake;
+mod http;
+mod oauth;
+mod scripted;
