@@ -84,6 +84,9 @@ pub struct Config {
     pub delivery_timeout: Duration,
     /// User the OAuth authorize page acts as when the browser sends no Basic credentials.
     pub browser_user: Option<String>,
+    /// Webhook circuit breaker (Bitbucket DC): after 5 consecutive failures a hook is skipped
+    /// for 10 s, doubling per trip up to 10 h (server clock). Off by default.
+    pub circuit_breaker: bool,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             request_log_capacity: 10_000,
             delivery_timeout: Duration::from_secs(10),
             browser_user: None,
+            circuit_breaker: false,
         }
     }
 }

@@ -173,12 +173,26 @@ fn native_targets<'a>(
     event: &'a str,
 ) -> impl Iterator<Item = &'a crate::state::Webhook> + 'a {
     let project_key = store.repos.get(&repo_id).map(|r| r.project_key.clone());
-    store.webhooks.values().filter(move |h| h.active && h.events.iter().any(|e| e == event)).filter(
-        move |h| match &h.scope {
+    let now = store.now_ms();
+    let breaker_on = store.cfg.circuit_breaker;
+    store
+        .webhooks
+        .values()
+        .filter(move |h| h.active && h.events.iter().any(|e| e == event))
+        .filter(move |h| match &h.scope {
             Scope::Repo(id) => *id == repo_id,
             Scope::Project(key) => Some(key) == project_key.as_ref(),
-        },
-    )
+        })
+        .filter(move |h| {
+            let open = breaker_on && store.breakers.get(&h.id).is_some_and(|b| b.open_until > now);
+            if open {
+                tracing::info!(
+                    hook = h.id,
+                    "DispatchFailedException: Webhook failed too many times. Skipping this webhook"
+                );
+            }
+            !open
+        })
 }
 
 fn has_native_targets(store: &Store, repo_id: u64, event: &str) -> bool {
@@ -356,6 +370,25 @@ pub(crate) async fn send_all(
             start,
             duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         };
+        if let (DeliveryKind::Webhook { hook_id }, true) = (&d.kind, guard.cfg.circuit_breaker) {
+            let now = guard.now_ms();
+            let ok = d.status.is_some_and(|s| (200..300).contains(&s));
+            let b = guard.breakers.entry(*hook_id).or_default();
+            if ok {
+                *b = crate::state::Breaker::default();
+            } else {
+                b.failures += 1;
+                if b.failures >= 5 {
+                    b.failures = 0;
+                    b.trips += 1;
+                    // 10 s, doubling per trip, at most 10 h.
+                    let backoff = 10_000i64
+                        .saturating_mul(1i64 << (b.trips - 1).min(20))
+                        .min(10 * 3600 * 1000);
+                    b.open_until = now.saturating_add(backoff);
+                }
+            }
+        }
         guard.deliveries.push(d.clone());
         records.push(d);
     }

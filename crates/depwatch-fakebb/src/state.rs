@@ -261,6 +261,17 @@ pub struct Delivery {
     pub duration_ms: u64,
 }
 
+/// Circuit-breaker state of one webhook.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Breaker {
+    /// Consecutive failed deliveries since the last success or trip.
+    pub failures: u32,
+    /// How often the breaker tripped without a success in between.
+    pub trips: u32,
+    /// Deliveries are skipped until this server time (epoch ms).
+    pub open_until: i64,
+}
+
 /// Per-principal token bucket.
 #[derive(Debug, Clone)]
 pub struct Bucket {
@@ -291,6 +302,8 @@ pub struct Store {
     pub(crate) latency: Duration,
     pub(crate) buckets: HashMap<String, Bucket>,
     pub(crate) plugin_installed: bool,
+    /// Webhook id → circuit-breaker state.
+    pub(crate) breakers: HashMap<u64, Breaker>,
     pub(crate) rate_limit: Option<crate::config::RateLimit>,
 }
 
@@ -390,6 +403,7 @@ impl Store {
             deliveries: Vec::new(),
             clock_skew_ms: 0,
             buckets: HashMap::new(),
+            breakers: HashMap::new(),
         }
     }
 

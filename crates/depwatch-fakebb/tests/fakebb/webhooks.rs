@@ -395,3 +395,27 @@ async fn rename_delivers_repo_modified_and_ping_via_control() {
     assert!(!auth.is_empty());
     assert!(auth.iter().all(|v| *v == "Bearer <redacted>"), "{auth:?}");
 }
+
+#[tokio::test]
+async fn circuit_breaker_mutes_a_failing_hook_until_backoff_passes() {
+    let env = seeded(Config { circuit_breaker: true, ..Config::default() }).await;
+    let failing = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
+    env.send(
+        Method::POST,
+        "/projects/SHOP/repos/web/webhooks",
+        Some(json!({"name": "f", "url": format!("{}/f", failing.base), "events": ["repo:refs_changed"]})),
+    )
+    .await;
+    let push = |n: usize| Push::new().commit(CommitSpec::on("main").file("n.txt", format!("{n}")));
+    for n in 0..5 {
+        let report = env.fake.push("SHOP", "web", push(n)).await.expect("push");
+        assert_eq!(report.deliveries.len(), 1);
+        assert_eq!(report.deliveries[0].status, Some(500));
+    }
+    let report = env.fake.push("SHOP", "web", push(5)).await.expect("push");
+    assert!(report.deliveries.is_empty(), "breaker open after 5 consecutive failures");
+    env.fake.set_clock_skew(11);
+    let report = env.fake.push("SHOP", "web", push(6)).await.expect("push");
+    assert_eq!(report.deliveries.len(), 1, "delivered again once the 10 s backoff passed");
+    assert_eq!(failing.hits().len(), 6);
+}
