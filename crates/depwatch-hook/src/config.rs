@@ -21,6 +21,11 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 /// so answering later than that is useless.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// Default cap on open connections: far above what one Bitbucket node keeps open (it delivers
+/// at most 250 requests at a time server-wide), low enough that idle sockets cannot exhaust
+/// file descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 /// A secret (webhook HMAC key or plugin URL token). Its `Debug` is redacted and it has no
 /// `Display`, so it cannot end up in a log line by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -91,7 +96,7 @@ pub struct InstanceConfig {
     /// `None` accepts unsigned deliveries for this instance.
     pub webhook_secret: Option<Secret>,
     /// A secret the user typed (for a webhook they registered by hand); wins over
-    /// `webhook_secret`.
+    /// `webhook_secret`. An empty override turns signature checking off for this instance.
     pub webhook_secret_override: Option<Secret>,
     /// Token expected in `?token=` on the post-receive plugin URL. `None` disables the plugin
     /// route for this instance (plugin deliveries are never accepted unauthenticated).
@@ -147,8 +152,11 @@ pub struct HookConfig {
     pub bind: SocketAddr,
     pub instances: Vec<InstanceConfig>,
     pub max_body_bytes: usize,
+    /// Also bounds how long a client may take to send the request headers.
     pub request_timeout: Duration,
     pub rate_limit: RateLimit,
+    /// Connections beyond this wait in the kernel backlog until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for HookConfig {
@@ -161,6 +169,7 @@ impl Default for HookConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit: RateLimit::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -178,6 +187,9 @@ impl HookConfig {
         }
         if self.max_body_bytes == 0 {
             return Err(ConfigError::Limit("max_body_bytes must be above 0"));
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Limit("max_connections must be above 0"));
         }
         if self.request_timeout.is_zero() {
             return Err(ConfigError::Limit("request_timeout must be above 0"));

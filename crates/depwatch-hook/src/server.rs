@@ -20,10 +20,16 @@ use depwatch_bitbucket::webhook::{
     normalize_repo_modified, HookEvent, SenderHeaders, WebhookError, EVENT_PING,
     EVENT_REFS_CHANGED, EVENT_REPO_MODIFIED,
 };
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
 /// What the listener shares between requests. Cheap to clone.
@@ -82,22 +88,85 @@ pub fn router(state: HookState) -> Router {
         .with_state(state)
 }
 
-/// Serves deliveries on an already-bound listener until `shutdown` completes, then finishes
-/// in-flight requests. Taking the listener (instead of an address) lets tests bind
-/// `127.0.0.1:0` and lets the app report a bind error before starting.
+/// How long in-flight requests get to finish after `shutdown` completes.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves deliveries on an already-bound listener until `shutdown` completes, then lets
+/// in-flight requests finish (up to 10 s). Taking the listener (instead of an address) lets
+/// tests bind `127.0.0.1:0` and lets the app report a bind error before starting.
+///
+/// HTTP/1.1 only (Bitbucket's client speaks it). Each connection must send its headers within
+/// `request_timeout`, and at most `max_connections` are open at once.
 ///
 /// # Errors
-/// When accepting connections fails fatally.
+/// When accepting connections fails with a non-transient error.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HookState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let config = state.config();
+    let header_timeout = config.request_timeout;
+    let permits = Arc::new(Semaphore::new(config.max_connections));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, instances = state.config().instances.len(), "webhook listener started");
+        tracing::info!(%addr, instances = config.instances.len(), "webhook listener started");
     }
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) if is_transient(&e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a webhook connection failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(move |mut request: axum::http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "webhook connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("webhook listener stopping");
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        tracing::warn!("webhook connections still open after the drain timeout; closing them");
+    }
+    Ok(())
+}
+
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    // EMFILE/ENFILE show up as `Other`/uncategorized; connection resets before accept are
+    // per-connection and harmless.
+    !matches!(
+        e.kind(),
+        ErrorKind::InvalidInput | ErrorKind::PermissionDenied | ErrorKind::AddrInUse
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

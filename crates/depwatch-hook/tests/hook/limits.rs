@@ -70,3 +70,40 @@ async fn a_stalled_upload_times_out() {
     assert_eq!(r.status, 408);
     assert!(inbox.is_empty());
 }
+
+#[tokio::test]
+async fn headers_must_arrive_within_the_request_timeout() {
+    let inbox = Arc::new(MemoryInbox::new());
+    let cfg = HookConfig {
+        request_timeout: Duration::from_millis(300),
+        ..config(vec![instance("corp", Some(SECRET))])
+    };
+    let listener = Listener::start(cfg, inbox.clone()).await;
+    let mut stream = tokio::net::TcpStream::connect(listener.addr).await.unwrap();
+    // Half a request line, then silence: the server must hang up on its own.
+    stream.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut raw = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw)).await;
+    assert!(closed.is_ok(), "the connection must be closed by the server");
+    let status = crate::harness::parse_response(&raw).status;
+    assert!(status == 0 || status == 408, "no success for a stalled header: {status}");
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_for_a_free_slot() {
+    let inbox = Arc::new(MemoryInbox::new());
+    let cfg = HookConfig { max_connections: 1, ..config(vec![instance("corp", Some(SECRET))]) };
+    let listener = Listener::start(cfg, inbox.clone()).await;
+    // The first connection takes the only slot and sends nothing.
+    let idle = tokio::net::TcpStream::connect(listener.addr).await.unwrap();
+    let addr = listener.addr;
+    let waiting =
+        tokio::spawn(
+            async move { crate::harness::request(addr, "GET", "/healthz", &[], b"").await },
+        );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "served while the only slot was taken");
+    drop(idle);
+    let r = tokio::time::timeout(Duration::from_secs(20), waiting).await.unwrap().unwrap();
+    assert_eq!(r.status, 200);
+}
