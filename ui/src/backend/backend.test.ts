@@ -48,6 +48,7 @@ describe("Tauri backend", () => {
     await b.ignoreFinding(8, "dev only", "2027-01-31");
     await b.listDependencies(1042, "release/1.2");
     await b.oauthStart({ openBrowser: true, outOfBand: false });
+    await b.openExternal("https://rustsec.org/advisories/RUSTSEC-2024-0003.html");
     expect(calls).toEqual([
       ["app_info", {}],
       ["set_monitoring", { paused: true }],
@@ -55,6 +56,7 @@ describe("Tauri backend", () => {
       ["ignore_finding", { findingId: 8, reason: "dev only", until: "2027-01-31" }],
       ["list_dependencies", { repositoryId: 1042, branch: "release/1.2" }],
       ["oauth_start", { openBrowser: true, outOfBand: false }],
+      ["open_external", { url: "https://rustsec.org/advisories/RUSTSEC-2024-0003.html" }],
     ]);
   });
 

@@ -127,6 +127,10 @@ export interface Backend {
   setWebhookSecret(secret: string): Promise<void>;
   /** `sync_advisories` {} — sync every enabled source now. */
   syncAdvisories(): Promise<Settings>;
+
+  /** `open_external` { url } — opens an http(s) URL (advisory reference, Bitbucket page) in the
+   * system browser; the webview itself never navigates away. The shell must refuse other schemes. */
+  openExternal(url: string): Promise<void>;
 }
 
 /** A failed backend call: stable `code` for logic, `message` for people. */

@@ -906,6 +906,11 @@ export function createMockBackend(options: MockOptions = {}): Backend {
         changed("advisories");
         return computeSettings();
       }),
+    openExternal: (url) =>
+      respond(() => {
+        if (!/^https?:\/\//i.test(url)) throw new BackendError("invalid-input", `Refusing to open ${url}: only http and https links open in the browser.`);
+        window.open(url, "_blank", "noopener,noreferrer");
+      }),
   };
   return backend;
 }

@@ -63,5 +63,6 @@ export function createTauriBackend(): Backend {
     regenerateWebhookSecret: () => call("regenerate_webhook_secret"),
     setWebhookSecret: (secret) => call("set_webhook_secret", { secret }),
     syncAdvisories: () => call("sync_advisories"),
+    openExternal: (url) => call("open_external", { url }),
   };
 }

@@ -6,6 +6,7 @@ import { href } from "../app/router";
 import { KindBadge, SeverityBadge, StateBadge } from "./badges";
 import { Dialog } from "./Dialog";
 import { ErrorBanner, Loading } from "./states";
+import { ExternalLink } from "./ExternalLink";
 
 /** A finding with its advisory details and the alert lifecycle actions. */
 export function FindingDetail({ finding, onChanged }: { finding: Finding; onChanged: (f: Finding) => void }) {
@@ -103,9 +104,9 @@ export function FindingDetail({ finding, onChanged }: { finding: Finding; onChan
             {a.references.map((r) => (
               <li key={r.url} className="ellipsis">
                 <span className="badge tag">{r.type}</span>{" "}
-                <a href={r.url} target="_blank" rel="noreferrer">
+                <ExternalLink href={r.url}>
                   {r.url}
-                </a>
+                </ExternalLink>
               </li>
             ))}
           </ul>

@@ -3,6 +3,7 @@ import { absoluteTime, plural } from "../app/format";
 import { href } from "../app/router";
 import { KindBadge, SeverityBadge, StateBadge } from "../components/badges";
 import { Empty, ErrorBanner, Loading } from "../components/states";
+import { ExternalLink } from "../components/ExternalLink";
 
 /** One advisory and its blast radius: every monitored repository/branch it affects. */
 export function AdvisoryScreen({ id }: { id: string }) {
@@ -60,9 +61,9 @@ export function AdvisoryScreen({ id }: { id: string }) {
               {a.references.map((r) => (
                 <li key={r.url} className="ellipsis">
                   <span className="badge tag">{r.type}</span>{" "}
-                  <a href={r.url} target="_blank" rel="noreferrer">
+                  <ExternalLink href={r.url}>
                     {r.url}
-                  </a>
+                  </ExternalLink>
                 </li>
               ))}
             </ul>

@@ -5,6 +5,7 @@ import { absoluteTime, relativeTime } from "../app/format";
 import { href } from "../app/router";
 import { CopyButton } from "../components/CopyButton";
 import { ErrorBanner, Loading } from "../components/states";
+import { ExternalLink } from "../components/ExternalLink";
 
 export function ConnectScreen() {
   const q = useQuery((b) => b.getConnection(), [], ["connection"]);
@@ -205,7 +206,7 @@ function OAuthWizard({ url, caFile, onDone }: { url: string; caFile: string | nu
               {base && (
                 <>
                   {" "}
-                  (<a href={`${base}/plugins/servlet/applinks/listApplicationLinks`} target="_blank" rel="noreferrer">open</a>)
+                  (<ExternalLink href={`${base}/plugins/servlet/applinks/listApplicationLinks`}>open</ExternalLink>)
                 </>
               )}
               . Choose a generic application, then under <strong>Incoming Authentication</strong> enter:
@@ -261,9 +262,9 @@ function OAuthWizard({ url, caFile, onDone }: { url: string; caFile: string | nu
                 </div>
                 <p className="muted" style={{ margin: "6px 0" }}>
                   Browser did not open? Visit{" "}
-                  <a href={pending.authorizeUrl} target="_blank" rel="noreferrer">
+                  <ExternalLink href={pending.authorizeUrl}>
                     the authorization page
-                  </a>{" "}
+                  </ExternalLink>{" "}
                   <CopyButton text={pending.authorizeUrl} label="authorization URL" />
                 </p>
                 {!pending.outOfBand ? (

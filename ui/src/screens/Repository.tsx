@@ -11,6 +11,7 @@ import { Empty, ErrorBanner, Loading } from "../components/states";
 import { Tabs } from "../components/Tabs";
 import { VirtualTable, type Column } from "../components/VirtualTable";
 import { FindingsView } from "./Findings";
+import { ExternalLink } from "../components/ExternalLink";
 
 type Tab = "overview" | "dependencies" | "findings" | "pushes";
 const TABS: Tab[] = ["overview", "dependencies", "findings", "pushes"];
@@ -33,9 +34,9 @@ export function RepositoryScreen({ id, tab }: { id: number; tab: string }) {
           <div className="toolbar">
             <SevCounts counts={d.summary.counts} />
             <WebhookBadge status={d.summary.webhook} />
-            <a className="btn" href={d.summary.webUrl} target="_blank" rel="noreferrer">
+            <ExternalLink className="btn" href={d.summary.webUrl}>
               Open in Bitbucket
-            </a>
+            </ExternalLink>
           </div>
         )}
       </div>
