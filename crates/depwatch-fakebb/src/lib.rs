@@ -184,6 +184,40 @@ pub(crate) fn grant(
     Ok(())
 }
 
+fn add_webhook(
+    store: &mut Store,
+    scope: state::Scope,
+    url: &str,
+    secret: Option<&str>,
+) -> Result<u64, FakeError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(FakeError::Invalid(format!("webhook URL {url:?} must be http(s)")));
+    }
+    let id = store.next_id();
+    let now = store.now_ms();
+    let mut configuration = serde_json::Map::new();
+    if let Some(s) = secret {
+        configuration.insert("secret".to_owned(), serde_json::Value::String(s.to_owned()));
+    }
+    store.webhooks.insert(
+        id,
+        state::Webhook {
+            id,
+            scope,
+            name: format!("webhook-{id}"),
+            url: url.to_owned(),
+            events: vec!["repo:refs_changed".to_owned(), "repo:modified".to_owned()],
+            active: true,
+            configuration,
+            credentials: None,
+            ssl_verification_required: true,
+            created: now,
+            updated: now,
+        },
+    );
+    Ok(id)
+}
+
 pub(crate) async fn do_push(
     shared: &Arc<Shared>,
     key: &str,
@@ -459,6 +493,42 @@ impl FakeBitbucket {
         new_name: Option<&str>,
     ) -> Result<Vec<Delivery>, FakeError> {
         do_rename(&self.shared, project, slug, new_slug, new_name).await
+    }
+
+    /// Registers a native webhook on a repository (as `POST …/webhooks` would) subscribed to
+    /// `repo:refs_changed` and `repo:modified`; returns its id.
+    pub fn add_repo_webhook(
+        &self,
+        project: &str,
+        slug: &str,
+        url: &str,
+        secret: Option<&str>,
+    ) -> Result<u64, FakeError> {
+        let mut store = self.shared.lock();
+        let id = store
+            .repo_id(project, slug)
+            .ok_or_else(|| FakeError::NotFound(format!("repository {project}/{slug}")))?;
+        add_webhook(&mut store, state::Scope::Repo(id), url, secret)
+    }
+
+    /// Registers a project-level webhook (applies to every repository of the project).
+    pub fn add_project_webhook(
+        &self,
+        project: &str,
+        url: &str,
+        secret: Option<&str>,
+    ) -> Result<u64, FakeError> {
+        let mut store = self.shared.lock();
+        let key = store
+            .project(project)
+            .map(|p| p.key.clone())
+            .ok_or_else(|| FakeError::NotFound(format!("project {project}")))?;
+        add_webhook(&mut store, state::Scope::Project(key), url, secret)
+    }
+
+    /// Project keys, in key order (for seeding loops).
+    pub fn project_keys(&self) -> Vec<String> {
+        self.shared.lock().projects.keys().cloned().collect()
     }
 
     /// Sends an unsigned `diagnostics:ping` to webhook `hook_id`.

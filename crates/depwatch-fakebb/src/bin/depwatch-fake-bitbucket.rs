@@ -46,6 +46,13 @@ struct Args {
     /// Report the Web Post Hooks plugin as not installed.
     #[arg(long)]
     no_plugin: bool,
+    /// Register a project-level webhook (repo:refs_changed, repo:modified) on every demo
+    /// project, delivering to this URL.
+    #[arg(long)]
+    webhook_url: Option<String>,
+    /// HMAC secret for `--webhook-url` (deliveries then carry `X-Hub-Signature: sha256=…`).
+    #[arg(long, requires = "webhook_url")]
+    webhook_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -64,6 +71,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let fake = FakeBitbucket::start(config).await.context("starting the fake Bitbucket server")?;
     let info = depwatch_fakebb::demo::seed(&fake).await.context("seeding demo content")?;
+    if let Some(url) = &args.webhook_url {
+        for key in fake.project_keys() {
+            fake.add_project_webhook(&key, url, args.webhook_secret.as_deref())
+                .with_context(|| format!("registering the webhook on project {key}"))?;
+        }
+    }
     let base = fake.base_url();
     println!("Fake Bitbucket {base}");
     println!("  user/password : {} / {}", info.admin_user, info.admin_password);

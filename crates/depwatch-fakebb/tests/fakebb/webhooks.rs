@@ -419,3 +419,29 @@ async fn circuit_breaker_mutes_a_failing_hook_until_backoff_passes() {
     assert_eq!(report.deliveries.len(), 1, "delivered again once the 10 s backoff passed");
     assert_eq!(failing.hits().len(), 6);
 }
+
+#[tokio::test]
+async fn webhooks_seeded_from_rust_api() {
+    let env = seeded(Config::default()).await;
+    let recv = receiver(StatusCode::OK).await;
+    let repo_hook = env
+        .fake
+        .add_repo_webhook("OPS", "tools", &format!("{}/r", recv.base), Some("s"))
+        .expect("hook");
+    env.fake.add_project_webhook("ops", &format!("{}/p", recv.base), None).expect("hook");
+    assert!(env.fake.add_project_webhook("OPS", "ftp://x", None).is_err());
+    let (_, _, listed) = env.get("/projects/OPS/repos/tools/webhooks").await;
+    assert_eq!(listed["values"][0]["id"], repo_hook);
+    let report = env
+        .fake
+        .push("OPS", "tools", Push::new().commit(CommitSpec::on("main").file("x", "y")))
+        .await
+        .expect("push");
+    assert_eq!(report.deliveries.len(), 2);
+    let signed = recv.hits().into_iter().find(|h| h.path == "/r").expect("repo hook hit");
+    assert!(verify_hmac(
+        "s",
+        &signed.body,
+        header(&signed.headers, "x-hub-signature").expect("sig")
+    ));
+}
