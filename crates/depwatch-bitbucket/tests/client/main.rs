@@ -5,3 +5,4 @@ mod fake;
 mod http;
 mod oauth;
 mod scripted;
+mod tls;
