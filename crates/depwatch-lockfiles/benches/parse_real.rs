@@ -14,9 +14,12 @@ fn real_files() -> Vec<(String, Format, Vec<u8>)> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("tests/fixtures/real exists").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((_, lockfile)) = name.split_once('.') else { continue };
-        let format = Format::detect(lockfile)
-            .or_else(|| lockfile.starts_with("yarn").then_some(Format::YarnLock));
+        // The origin may contain dots itself (`rubygems.org.Gemfile.lock`): try each suffix.
+        let format =
+            name.match_indices('.').filter_map(|(i, _)| name.get(i + 1..)).find_map(|lockfile| {
+                Format::detect(lockfile)
+                    .or_else(|| lockfile.starts_with("yarn").then_some(Format::YarnLock))
+            });
         if let Some(format) = format {
             files.push((name, format, std::fs::read(entry.path()).expect("readable")));
         }

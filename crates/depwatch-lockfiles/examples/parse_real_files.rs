@@ -11,9 +11,13 @@ fn main() {
     let files: Vec<(String, Format, Vec<u8>)> = args
         .filter_map(|path| {
             let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
-            let lockfile = name.split_once('.').map_or(name.as_str(), |(_, l)| l);
-            let format = Format::detect(lockfile)
-                .or_else(|| lockfile.starts_with("yarn").then_some(Format::YarnLock))?;
+            // The origin may contain dots itself (`rubygems.org.Gemfile.lock`): try each suffix.
+            let format = name.match_indices('.').filter_map(|(i, _)| name.get(i + 1..)).find_map(
+                |lockfile| {
+                    Format::detect(lockfile)
+                        .or_else(|| lockfile.starts_with("yarn").then_some(Format::YarnLock))
+                },
+            )?;
             Some((path.clone(), format, std::fs::read(&path).ok()?))
         })
         .collect();

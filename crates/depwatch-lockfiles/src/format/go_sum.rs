@@ -26,7 +26,12 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
         let tokens: Vec<&str> = raw.split_whitespace().collect();
         match tokens.as_slice() {
             [] => {}
-            [module, version, hash] if hash.contains(':') && version.starts_with('v') => {
+            [module, version, hash]
+                if hash.contains(':')
+                    && version
+                        .strip_prefix('v')
+                        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())) =>
+            {
                 lines_read += 1;
                 if version.ends_with("/go.mod") {
                     continue;
