@@ -49,9 +49,11 @@ export const scenarios = [
       await grid.getByRole("row").nth(1).waitFor(T);
       await page.keyboard.press("/");
       await page.keyboard.type("gateway");
-      await grid.getByRole("row").filter({ hasText: "PLAT/gateway" }).first().waitFor(T);
-      const texts = await grid.getByRole("rowgroup").getByRole("row").allTextContents();
-      check(texts.length > 0 && texts.every((t) => t.includes("gateway")), `search did not filter: ${texts.slice(0, 3).join(" | ")}`);
+      // The filter applies on a deferred render: wait until every visible row matches.
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('[aria-label="Repositories"] .vtable-row')];
+        return rows.length > 0 && rows.every((r) => r.textContent?.includes("gateway"));
+      }, undefined, T);
       await page.keyboard.press("Escape");
       await page.getByRole("button", { name: "Vulnerable", exact: true }).click();
       await grid.getByRole("row").nth(1).waitFor(T);
@@ -62,8 +64,8 @@ export const scenarios = [
     shot: "repository",
     async run(page, { base }) {
       await open(page, base, "/repositories");
-      const grid = page.getByRole("grid", { name: "Repositories" });
-      await grid.getByRole("rowgroup").getByRole("row").first().click();
+      await page.getByRole("searchbox", { name: "Search repositories" }).fill("PAY/settlement-3");
+      await page.getByRole("grid", { name: "Repositories" }).getByRole("row").filter({ hasText: "PAY/settlement-3" }).first().click();
       await page.getByRole("tab", { name: /Overview/ }).waitFor(T);
       await page.getByRole("heading", { name: "Manifests and lockfiles" }).waitFor(T);
       await page.locator(".diag").first().waitFor(T);

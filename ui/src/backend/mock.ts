@@ -452,6 +452,9 @@ export function createMockBackend(options: MockOptions = {}): Backend {
         if (eco === "Maven") {
           diagnostics.push({ source: path, line: 87, level: "warning", message: "Version of org.example:internal-bom is the unresolved property ${internal.version}; the package is listed but not matched." });
         }
+        if (eco === "crates.io") {
+          diagnostics.push({ source: path, line: null, level: "info", message: "2 workspace members (path sources) listed but not matched against advisories." });
+        }
         if (eco === "Go") {
           diagnostics.push({ source: path, line: 12, level: "info", message: "replace directive to ../shared skipped (local path)." });
         }
@@ -576,12 +579,14 @@ export function createMockBackend(options: MockOptions = {}): Backend {
         // Fail the same two repositories on the first attempt so retry can be shown.
         const fails = failedIds.has(id!) && item.error === null && scan.startedAt !== null && queue.length > failedIds.size;
         Object.assign(item, scanItem(repo, fails ? "failed" : "done"), { finishedAt: iso(Date.now()) });
-        scan.current = { repositoryId: repo.summary.id, projectKey: repo.summary.projectKey, slug: repo.summary.slug };
       }
       scan.done = scan.items.filter((x) => x.status !== "queued" && x.status !== "scanning").length;
       scan.failed = scan.items.filter((x) => x.status === "failed").length;
       const next = scan.items.find((x) => x.repositoryId === pending[0]);
-      if (next) next.status = "scanning";
+      if (next) {
+        next.status = "scanning";
+        scan.current = { repositoryId: next.repositoryId, projectKey: next.projectKey, slug: next.slug };
+      }
       if (pending.length === 0 || scan.state === "cancelling") {
         if (scanTimer) clearInterval(scanTimer);
         scanTimer = null;

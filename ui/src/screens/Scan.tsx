@@ -7,7 +7,7 @@ import { FilterChips } from "../components/SearchBox";
 import { Empty, ErrorBanner, Loading } from "../components/states";
 import { VirtualTable, type Column } from "../components/VirtualTable";
 
-const STATUSES: ScanItemStatus[] = ["failed", "scanning", "queued", "done", "skipped"];
+const STATUSES: ScanItemStatus[] = ["failed", "scanning", "done", "queued", "skipped"];
 
 export function ScanScreen() {
   const backend = useBackend();
@@ -31,7 +31,10 @@ export function ScanScreen() {
   const items = useMemo(() => {
     const all = s?.items ?? [];
     const rank = (i: ScanItem) => STATUSES.indexOf(i.status);
-    return all.filter((i) => filter.length === 0 || filter.includes(i.status)).sort((a, b) => rank(a) - rank(b));
+    // Problems first, then what is happening, then the most recently finished.
+    return all
+      .filter((i) => filter.length === 0 || filter.includes(i.status))
+      .sort((a, b) => rank(a) - rank(b) || (b.finishedAt ?? "").localeCompare(a.finishedAt ?? ""));
   }, [s, filter]);
 
   async function run(f: () => Promise<ScanStatus>) {
