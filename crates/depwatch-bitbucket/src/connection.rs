@@ -68,21 +68,21 @@ impl Client {
         })
     }
 
-    /// Tries the usual alternatives to a wrong context path: one level up, `/bitbucket`,
-    /// `/stash`. At most three quick probes, no retries.
+    /// Tries the usual alternatives to a wrong context path: one level up (a pasted `/rest`
+    /// or page URL), then `/bitbucket` and `/stash` at the host root. At most three quick
+    /// probes, no retries.
     async fn suggest_base_url(&self) -> Option<String> {
         let base = self.base_url();
         let path = base.path().trim_end_matches('/');
-        let mut candidates = Vec::new();
+        let mut candidates: Vec<String> = Vec::new();
         if let Some((parent, _)) = path.rsplit_once('/') {
             candidates.push(parent.to_owned());
         }
         for ctx in ["/bitbucket", "/stash"] {
-            if path != ctx {
-                candidates.push(format!("{path}{ctx}"));
+            if path != ctx && !candidates.iter().any(|c| c == ctx) {
+                candidates.push(ctx.to_owned());
             }
         }
-        candidates.dedup();
         for candidate in candidates.into_iter().take(3) {
             let mut config = self.config().clone();
             config.base_url.set_path(&candidate);

@@ -236,7 +236,7 @@ pub enum Error {
 
     /// 401 (or an OAuth problem on any status): bad, expired or revoked credentials, or
     /// insufficient permission.
-    #[error("{url}: authentication failed (HTTP {status}): {reason}")]
+    #[error("{url}: not authorized (HTTP {status}): {reason}")]
     Auth {
         /// The request URL.
         url: String,

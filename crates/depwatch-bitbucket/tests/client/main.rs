@@ -3,6 +3,7 @@
 
 mod fake;
 mod http;
+mod messages;
 mod oauth;
 mod scripted;
 mod tls;
