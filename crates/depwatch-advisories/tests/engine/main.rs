@@ -2,5 +2,6 @@
 
 mod loading;
 mod matching;
+mod real_data;
 mod shared_data;
 mod versions;
