@@ -106,7 +106,13 @@ fn evaluate_entry<'i>(
             Ok(v) => {
                 entry.versions.binary_search_by(|x| x.compare(v).unwrap_or(Ordering::Less)).is_ok()
             }
-            Err(_) => false,
+            Err(e) => {
+                // Only an exact string can still match; if none does, the answer is Unknown.
+                if !entry.versions.is_empty() {
+                    verdict.unknown.get_or_insert_with(|| e.to_string());
+                }
+                false
+            }
         } || entry.raw_versions.iter().any(|r| r == raw);
         if listed {
             hit = true;
@@ -283,7 +289,10 @@ impl AdvisoryIndex {
             }
         }
         let fix = match (lowest(&fixed), lowest(&last_affected)) {
-            (Some(f), _) => FixSuggestion::FixedIn { version: f.raw.clone() },
+            // `0.3.1-0` (RustSec, Go) bounds "0.3.1 and its pre-releases": suggest 0.3.1.
+            (Some(f), _) => FixSuggestion::FixedIn {
+                version: f.raw.strip_suffix("-0").unwrap_or(&f.raw).to_owned(),
+            },
             (None, Some(l)) => FixSuggestion::AfterLastAffected { version: l.raw.clone() },
             (None, None) => FixSuggestion::NoFix,
         };

@@ -310,6 +310,17 @@ fn unparsable_installed_version_is_unknown_not_a_miss() {
 }
 
 #[test]
+fn unparsable_installed_version_against_a_versions_list_is_unknown() {
+    let idx = index(vec![parse(
+        r#"{"id":"X-14","affected":[{"package":{"ecosystem":"npm","name":"m"},
+            "versions":["1.0.0","1.0.1"]}]}"#,
+    )]);
+    check(&idx, Ecosystem::Npm, "m", "1.0.1", &["X-14"]);
+    check(&idx, Ecosystem::Npm, "m", "1.0.2", &[]);
+    check_unknown(&idx, Ecosystem::Npm, "m", "1.0.x", "X-14");
+}
+
+#[test]
 fn unparsable_event_version_is_unknown_and_reported_at_index_time() {
     let idx =
         index(vec![record("X-8", "npm", "g", "SEMVER", r#"[{"introduced":"0"},{"fixed":"1.x"}]"#)]);
@@ -352,6 +363,8 @@ fn informational_rustsec_advisories_are_warnings_with_their_kind() {
     assert_eq!(f.kind, FindingKind::Unmaintained);
     assert!(f.kind.is_informational());
     check(&idx, Ecosystem::CratesIo, "libusb", "0.3.1", &[]);
+    // The `0.3.1-0` bound is shown as the release it stands for.
+    assert_eq!(f.fix, FixSuggestion::FixedIn { version: "0.3.1".into() });
 }
 
 #[test]
