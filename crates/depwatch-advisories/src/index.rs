@@ -107,6 +107,11 @@ pub(crate) struct IndexedRecord {
     pub(crate) advisory: Advisory,
     pub(crate) kind: FindingKind,
     pub(crate) group: usize,
+    /// The record's severity through any entry (the alias fallback uses it).
+    pub(crate) severity: Severity,
+    /// Severity through each `affected` entry, by index: scored once here, since CVSS v4
+    /// scoring is too slow for the matching hot path.
+    pub(crate) entry_severity: Vec<Severity>,
 }
 
 /// Where one package's entries live: record number and entry.
@@ -136,7 +141,8 @@ pub struct IndexStats {
 #[derive(Debug, Default)]
 pub struct AdvisoryIndex {
     pub(crate) records: Vec<IndexedRecord>,
-    pub(crate) by_package: HashMap<(Ecosystem, String), Vec<Candidate>>,
+    /// Per ecosystem, so a lookup by `&str` needs no allocation.
+    pub(crate) by_package: HashMap<Ecosystem, HashMap<String, Vec<Candidate>>>,
     /// Sorted ids of each alias group.
     pub(crate) groups: Vec<Vec<String>>,
     /// Records of each alias group, by record number.
@@ -209,16 +215,25 @@ impl AdvisoryIndex {
             }
             aliases.link(&advisory.id, &advisory.aliases);
             let every_entry: Vec<usize> = (0..advisory.affected.len()).collect();
-            for p in record_severity(&advisory, &every_entry).1 {
+            let (severity, problems) = record_severity(&advisory, &every_entry);
+            for p in problems {
                 index.diagnostics.push(Diagnostic::warning(
                     advisory.id.clone(),
                     format!("severity vector `{}` cannot be scored: {}", p.vector, p.reason),
                 ));
             }
+            let entry_severity =
+                every_entry.iter().map(|&i| record_severity(&advisory, &[i]).0).collect();
             let record = index.records.len();
             index.add_entries(record, &advisory);
             let kind = informational_kind(&advisory);
-            index.records.push(IndexedRecord { advisory, kind, group: 0 });
+            index.records.push(IndexedRecord {
+                advisory,
+                kind,
+                group: 0,
+                severity,
+                entry_severity,
+            });
         }
         let (by_id, groups) = aliases.finish();
         index.group_records = vec![Vec::new(); groups.len()];
@@ -230,7 +245,7 @@ impl AdvisoryIndex {
         }
         index.groups = groups;
         index.stats.records = index.records.len();
-        index.stats.packages = index.by_package.len();
+        index.stats.packages = index.by_package.values().map(HashMap::len).sum();
         if index.stats.withdrawn > 0 {
             index.diagnostics.push(Diagnostic::info(
                 "advisories",
@@ -315,7 +330,12 @@ impl AdvisoryIndex {
                 ranges.push(CompiledRange { semver, rules, events, unusable });
             }
             let entry = CompiledEntry { affected: i, versions, raw_versions, ranges };
-            self.by_package.entry((eco, key.name)).or_default().push(Candidate { record, entry });
+            self.by_package
+                .entry(eco)
+                .or_default()
+                .entry(key.name)
+                .or_default()
+                .push(Candidate { record, entry });
         }
     }
 
@@ -344,14 +364,27 @@ impl AdvisoryIndex {
     }
 
     /// The (ecosystem, normalized name) keys that have advisories.
-    pub fn packages(&self) -> impl Iterator<Item = &(Ecosystem, String)> {
-        self.by_package.keys()
+    pub fn packages(&self) -> impl Iterator<Item = (Ecosystem, &str)> {
+        self.by_package
+            .iter()
+            .flat_map(|(eco, names)| names.keys().map(move |n| (*eco, n.as_str())))
     }
 
+    /// The severity of `record` as matched through `entries` (the highest among them).
     pub(crate) fn severity_of(&self, record: usize, entries: &[usize]) -> Severity {
-        match self.records.get(record) {
-            Some(r) => record_severity(&r.advisory, entries).0,
-            None => Severity::unknown(),
-        }
+        let Some(r) = self.records.get(record) else { return Severity::unknown() };
+        entries
+            .iter()
+            .filter_map(|&i| r.entry_severity.get(i))
+            .max_by(|a, b| higher(a, b))
+            .cloned()
+            .unwrap_or_else(|| r.severity.clone())
     }
+}
+
+/// Orders severities by rating, then score.
+pub(crate) fn higher(a: &Severity, b: &Severity) -> Ordering {
+    a.rating.cmp(&b.rating).then_with(|| {
+        a.score.unwrap_or(0.0).partial_cmp(&b.score.unwrap_or(0.0)).unwrap_or(Ordering::Equal)
+    })
 }

@@ -6,7 +6,9 @@
 //! version or event that does not parse gives Unknown, reported as a diagnostic, never a
 //! silent miss. Records linked by aliases become one finding listing every id.
 
-use crate::index::{AdvisoryIndex, Bound, CompiledEntry, CompiledEvent, CompiledRange, EventKind};
+use crate::index::{
+    higher, AdvisoryIndex, Bound, CompiledEntry, CompiledEvent, CompiledRange, EventKind,
+};
 use crate::version::{Version, VersionError};
 use depwatch_core::{
     Dependency, Diagnostic, Ecosystem, Finding, FixSuggestion, MatchedRange, Severity,
@@ -201,21 +203,34 @@ impl AdvisoryIndex {
         manifest: &str,
     ) -> MatchReport {
         let mut report = MatchReport::default();
-        let key = (ecosystem, ecosystem.normalize_name(name));
-        let Some(candidates) = self.by_package.get(&key) else {
+        let normalized;
+        let key = match ecosystem {
+            Ecosystem::PyPI | Ecosystem::NuGet | Ecosystem::Packagist => {
+                normalized = ecosystem.normalize_name(name);
+                normalized.as_str()
+            }
+            _ => name,
+        };
+        let Some(candidates) = self.by_package.get(&ecosystem).and_then(|m| m.get(key)) else {
             return report;
         };
         let mut installed = Installed { raw: version, parsed: Vec::new() };
-        let mut verdicts: BTreeMap<usize, RecordVerdict<'_>> = BTreeMap::new();
+        // Candidates of one record are adjacent (entries are added record by record).
+        let mut verdicts: Vec<(usize, RecordVerdict<'_>)> = Vec::new();
         for c in candidates {
             let Some(record) = self.records.get(c.record) else { continue };
-            let verdict = verdicts.entry(c.record).or_default();
-            evaluate_entry(&record.advisory.id, &c.entry, &mut installed, ecosystem, verdict);
+            if verdicts.last().is_none_or(|(r, _)| *r != c.record) {
+                verdicts.push((c.record, RecordVerdict::default()));
+            }
+            if let Some((_, verdict)) = verdicts.last_mut() {
+                evaluate_entry(&record.advisory.id, &c.entry, &mut installed, ecosystem, verdict);
+            }
         }
 
         // Group hits by alias group; Unknowns only matter for groups without a hit.
         let mut hit_groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (&record, verdict) in &verdicts {
+        for (record, verdict) in &verdicts {
+            let record = *record;
             if !verdict.matched.is_empty() {
                 if let Some(r) = self.records.get(record) {
                     hit_groups.entry(r.group).or_default().push(record);
@@ -224,8 +239,8 @@ impl AdvisoryIndex {
         }
         let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut unknown_groups = BTreeSet::new();
-        for (&record, verdict) in &verdicts {
-            let (Some(reason), Some(r)) = (&verdict.unknown, self.records.get(record)) else {
+        for (record, verdict) in &verdicts {
+            let (Some(reason), Some(r)) = (&verdict.unknown, self.records.get(*record)) else {
                 continue;
             };
             if verdict.matched.is_empty()
@@ -246,7 +261,9 @@ impl AdvisoryIndex {
         }
 
         for records in hit_groups.values() {
-            if let Some(f) = self.finding(records, &verdicts, ecosystem, name, version, manifest) {
+            if let Some(f) =
+                self.finding(records, &mut verdicts, ecosystem, name, version, manifest)
+            {
                 report.findings.push(f);
             }
         }
@@ -256,7 +273,7 @@ impl AdvisoryIndex {
     fn finding(
         &self,
         records: &[usize],
-        verdicts: &BTreeMap<usize, RecordVerdict<'_>>,
+        verdicts: &mut [(usize, RecordVerdict<'_>)],
         ecosystem: Ecosystem,
         name: &str,
         version: &str,
@@ -281,11 +298,14 @@ impl AdvisoryIndex {
         let mut matched = Vec::new();
         let mut fixed = Vec::new();
         let mut last_affected = Vec::new();
-        for &r in records {
-            if let Some(v) = verdicts.get(&r) {
-                matched.extend(v.matched.iter().cloned());
-                fixed.extend(v.fixed.iter().copied());
-                last_affected.extend(v.last_affected.iter().copied());
+        let mut entries = Vec::new();
+        for (r, v) in verdicts.iter_mut().filter(|(r, _)| records.contains(r)) {
+            // Each record belongs to one group: its verdict is consumed once.
+            matched.append(&mut v.matched);
+            fixed.extend(v.fixed.iter().copied());
+            last_affected.extend(v.last_affected.iter().copied());
+            if *r == primary {
+                entries = std::mem::take(&mut v.entries);
             }
         }
         let fix = match (lowest(&fixed), lowest(&last_affected)) {
@@ -297,7 +317,6 @@ impl AdvisoryIndex {
             (None, None) => FixSuggestion::NoFix,
         };
 
-        let entries = verdicts.get(&primary).map(|v| v.entries.clone()).unwrap_or_default();
         let mut severity = self.severity_of(primary, &entries);
         if severity.rating == SeverityRating::Unknown {
             severity = self.alias_severity(rec.group, primary).unwrap_or(severity);
@@ -328,21 +347,10 @@ impl AdvisoryIndex {
             .get(group)?
             .iter()
             .filter(|&&r| r != except)
-            .filter_map(|&r| {
-                let rec = self.records.get(r)?;
-                let all: Vec<usize> = (0..rec.advisory.affected.len()).collect();
-                Some(self.severity_of(r, &all))
-            })
+            .filter_map(|&r| self.records.get(r).map(|rec| &rec.severity))
             .filter(|s| s.rating != SeverityRating::Unknown)
-            .max_by(|a, b| {
-                a.rating.cmp(&b.rating).then_with(|| {
-                    a.score
-                        .unwrap_or(0.0)
-                        .partial_cmp(&b.score.unwrap_or(0.0))
-                        .unwrap_or(Ordering::Equal)
-                })
-            })?;
-        Some(Severity { source: SeveritySource::Alias, ..best })
+            .max_by(|a, b| higher(a, b))?;
+        Some(Severity { source: SeveritySource::Alias, ..best.clone() })
     }
 
     /// Matches every dependency of a lockfile or repository.
