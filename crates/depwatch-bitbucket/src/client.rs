@@ -266,6 +266,8 @@ impl Client {
             let response = match outcome {
                 Ok(r) => r,
                 Err(err) => {
+                    // reqwest's message embeds the raw URL (secret query values included).
+                    let err = err.without_url();
                     let classified = classify_transport(&shown, &err);
                     // A request that never connected was never processed: safe to retry even for
                     // POST. Timeouts after sending are retried only for idempotent methods.
@@ -434,7 +436,7 @@ async fn read_limited(mut response: reqwest::Response, limit: u64, url: &str) ->
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(err) => return Err(classify_transport(url, &err)),
+            Err(err) => return Err(classify_transport(url, &err.without_url())),
         }
     }
 }

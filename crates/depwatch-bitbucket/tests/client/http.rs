@@ -452,6 +452,18 @@ async fn connection_failures_are_classified_for_humans() {
         .to_string()
         .contains(&format!("127.0.0.1:{port}/bitbucket/rest/api/1.0/application-properties")));
 
+    // The detail kept for logs never carries secret query values either.
+    let err = client
+        .test_webhook_url(
+            &depwatch_bitbucket::HookTarget::repo("P", "r"),
+            "http://me/hook/prh/S3CRET",
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(!format!("{err:?}").contains("S3CRET"), "{err:?}");
+    assert!(err.to_string().contains("url=***"), "{err}");
+
     // DNS: the .invalid TLD never resolves.
     let client =
         Client::new(config("http://depwatch-test.invalid/bitbucket", Auth::Anonymous)).unwrap();
