@@ -496,6 +496,25 @@ mod tests {
         assert!(matches!(store.get("a\nb"), Err(SecretStoreError::InvalidAccount(_))));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_secret_store_works_from_spawn_blocking_in_a_runtime() {
+        // The app calls the (blocking) stores from async code through spawn_blocking.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let opened = tokio::task::spawn_blocking(move || {
+            let opened = open_secret_store("depwatch-test", &path);
+            if let SecretStoreKind::File { .. } = opened.store.kind() {
+                opened.store.set("k", &Secret::new("v")).unwrap();
+            }
+            opened
+        })
+        .await
+        .unwrap();
+        let shown = format!("{opened:?}");
+        assert!(shown.contains("kind"), "{shown}");
+        drop(dir);
+    }
+
     #[test]
     fn open_secret_store_falls_back_cleanly_or_uses_keychain() {
         let dir = tempfile::tempdir().unwrap();
