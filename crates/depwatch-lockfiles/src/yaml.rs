@@ -11,6 +11,10 @@ fn options(len: usize) -> serde_saphyr::Options {
     budget.max_nodes = budget.max_nodes.max(len);
     budget.max_events = budget.max_events.max(len.saturating_mul(2));
     budget.max_depth = 64;
+    // pnpm and yarn never write anchors or aliases: a few are tolerated, a bomb is not.
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_recorded_anchor_events = 100_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options
