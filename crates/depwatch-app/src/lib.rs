@@ -4,13 +4,20 @@
 //! logging is set up, and the operations on an open [`App`]. It never depends on Tauri; the
 //! shell turns what it returns into UI updates.
 
+mod advisory_db;
 mod data_dir;
 mod logging;
 mod monitoring;
+mod scan;
 
+pub use advisory_db::{
+    default_source_url, redact_url, AdvisoryDbError, AdvisoryDbInfo, DownloadLimits, ImportReport,
+    SourceSync, OSV_BUCKET,
+};
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
 pub use logging::{init_logging, LogGuard, LoggingError};
 pub use monitoring::Monitoring;
+pub use scan::{FailOn, ScanError, ScanReport};
 
 use depwatch_store::{Store, StoreError};
 

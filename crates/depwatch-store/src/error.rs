@@ -43,6 +43,8 @@ pub enum StoreError {
     InboxNotClaimed { id: i64, state: Option<String> },
     #[error("inbox entry {id} has not failed (state: {}); only failed entries can be retried", state.as_deref().unwrap_or("no such entry"))]
     InboxNotFailed { id: i64, state: Option<String> },
+    #[error("advisory source {id} row is unreadable: {message}")]
+    BadAdvisorySource { id: i64, message: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -5,11 +5,16 @@
 //! have been applied. A database written by a newer depwatch (higher `user_version`) is refused
 //! before anything is written to it.
 
+mod advisory;
 mod error;
 mod inbox;
 mod migration;
 mod setting;
 
+pub use advisory::{
+    AdvisorySource, EcosystemCount, ImportMode, ImportStats, NewAdvisory, SourceId, SourceKind,
+    StoredAdvisory, SyncOutcome, SyncResult,
+};
 pub use error::StoreError;
 pub use inbox::{
     ClaimedInboxEntry, InboxId, InboxRecord, InboxState, InsertOutcome, NewInboxEntry,

@@ -17,6 +17,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0001_settings", sql: include_str!("../migrations/0001_settings.sql") },
     Migration { name: "0002_inbox", sql: include_str!("../migrations/0002_inbox.sql") },
+    Migration { name: "0003_advisories", sql: include_str!("../migrations/0003_advisories.sql") },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

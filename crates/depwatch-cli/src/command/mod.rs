@@ -1,6 +1,8 @@
 //! The command tree. Each group of subcommands lives in its own module.
 
+mod advisories;
 mod db;
+mod scan;
 
 use clap::{Parser, Subcommand};
 use depwatch_app::DataDir;
@@ -25,6 +27,11 @@ pub enum Command {
     /// Inspect or upgrade the database.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Import, sync and inspect the offline advisory database.
+    #[command(subcommand)]
+    Advisories(advisories::AdvisoriesCommand),
+    /// Scan a lockfile, manifest or directory for vulnerable packages.
+    Scan(scan::ScanArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -32,5 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(cli.data_dir)?;
     match cli.command {
         Command::Db(cmd) => db::run(cmd, &data_dir),
+        Command::Advisories(cmd) => advisories::run(cmd, &data_dir),
+        Command::Scan(args) => scan::run(args, &data_dir),
     }
 }
