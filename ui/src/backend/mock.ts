@@ -331,40 +331,49 @@ export function createMockBackend(options: MockOptions = {}): Backend {
   // ---- pushes
   const pushes: PushEvent[] = [];
   const pushRng = rng(42);
-  const activeRepos = repos.filter((x) => !x.summary.archived);
-  for (let i = 0; i < Math.min(80, activeRepos.length * 2); i++) {
-    const repo = pick(pushRng, activeRepos);
-    const at = now - Math.floor(pushRng() * 14 * DAY) - i * 60_000;
-    const ref = pushRng() < 0.8 || repo.releaseBranches.length === 0 ? "refs/heads/main" : `refs/heads/${repo.releaseBranches[0]}`;
+  // Each repository's pushes end at its `lastPushAt`, so the list and the summary agree.
+  let nextPushId = 1;
+  for (const repo of repos) {
+    if (repo.summary.archived || repo.summary.lastPushAt === null) continue;
+    const count = 1 + Math.floor(pushRng() * 3);
+    let at = Date.parse(repo.summary.lastPushAt);
     const repoFindings = findingsByRepo.get(repo.summary.id) ?? [];
-    const introduced: FindingRef[] = [];
-    const fixed: FindingRef[] = [];
-    const roll = pushRng();
-    if (roll < 0.25 && repoFindings.length > 0) {
-      const m = pick(pushRng, repoFindings);
-      if (m.finding.introducedByPushId === null && m.finding.state !== "closed") {
-        introduced.push(ref_(m.finding));
-        m.finding.introducedByPushId = 1 + i;
-        m.finding.introducedAt = iso(at);
+    for (let k = 0; k < count; k++) {
+      const id = nextPushId++;
+      const ref = pushRng() < 0.8 || repo.releaseBranches.length === 0 ? "refs/heads/main" : `refs/heads/${repo.releaseBranches[0]}`;
+      const introduced: FindingRef[] = [];
+      const fixed: FindingRef[] = [];
+      const roll = pushRng();
+      if (roll < 0.3 && repoFindings.length > 0) {
+        const m = pick(pushRng, repoFindings);
+        if (m.finding.introducedByPushId === null && m.finding.state !== "closed") {
+          introduced.push(ref_(m.finding));
+          m.finding.introducedByPushId = id;
+          m.finding.introducedAt = iso(at);
+        }
+      } else if (roll < 0.45) {
+        const candidates = ADVISORIES.filter((x) => repo.ecosystems.includes(x.ecosystem));
+        if (candidates.length > 0) {
+          const a = pick(pushRng, candidates);
+          fixed.push({ findingId: 0, advisoryId: a.id, severity: a.severity, kind: a.kind, package: a.package, version: a.vulnerableVersions[0]! });
+        }
       }
-    } else if (roll < 0.4) {
-      const a = pick(pushRng, ADVISORIES.filter((x) => repo.ecosystems.includes(x.ecosystem)).concat(ADVISORIES.slice(0, 1)));
-      fixed.push({ findingId: 0, advisoryId: a.id, severity: a.severity, kind: a.kind, package: a.package, version: a.vulnerableVersions[0]! });
+      pushes.push({
+        id,
+        repositoryId: repo.summary.id,
+        projectKey: repo.summary.projectKey,
+        slug: repo.summary.slug,
+        ref,
+        fromCommit: hex(pushRng, 40),
+        toCommit: hex(pushRng, 40),
+        author: pick(pushRng, PEOPLE),
+        at: iso(at),
+        via: repo.summary.webhook.state === "installed" ? "webhook" : "poll",
+        introduced,
+        fixed,
+      });
+      at -= Math.floor((0.2 + pushRng() * 4) * DAY);
     }
-    pushes.push({
-      id: 1 + i,
-      repositoryId: repo.summary.id,
-      projectKey: repo.summary.projectKey,
-      slug: repo.summary.slug,
-      ref,
-      fromCommit: hex(pushRng, 40),
-      toCommit: hex(pushRng, 40),
-      author: pick(pushRng, PEOPLE),
-      at: iso(at),
-      via: pushRng() < 0.85 ? (repo.summary.webhook.state === "polling" ? "poll" : "webhook") : "poll",
-      introduced,
-      fixed,
-    });
   }
   pushes.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
 

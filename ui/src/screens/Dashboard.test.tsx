@@ -1,4 +1,4 @@
-import { screen } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../backend";
 import { renderWith, testBackend } from "../test/render";
@@ -13,7 +13,10 @@ describe("Dashboard", () => {
     expect(screen.getByTestId("count-high")).toHaveTextContent(String(dash.counts.high));
     const info = dash.informational.unmaintained + dash.informational.unsound + dash.informational.notice;
     expect(screen.getByTestId("count-informational")).toHaveTextContent(String(info));
-    expect(screen.getByText(`${dash.topRepositories[0]!.projectKey}/${dash.topRepositories[0]!.slug}`)).toBeInTheDocument();
+    const top = screen.getByRole("region", { name: "Most vulnerable repositories" });
+    expect(within(top).getAllByRole("row")[0]).toHaveTextContent(`${dash.topRepositories[0]!.projectKey}/${dash.topRepositories[0]!.slug}`);
+    const pushes = screen.getByRole("region", { name: "Recent pushes" });
+    expect(within(pushes).getAllByRole("listitem")).toHaveLength(dash.recentPushes.length);
   });
 
   it("severity cards open the findings list filtered to that severity", async () => {

@@ -56,7 +56,18 @@ export function RepositoryScreen({ id, tab }: { id: number; tab: string }) {
             ]}
           />
           <div role="tabpanel" id={`panel-${current}`} aria-labelledby={`tab-${current}`} style={{ display: "flex", flexDirection: "column", gap: 12, flex: 1, minHeight: 0 }}>
-            {current === "overview" && <Overview detail={d} />}
+            {current === "overview" && (
+              <>
+                <Overview detail={d} />
+                <section className="panel" aria-labelledby="recent-pushes-h">
+                  <div className="panel-header">
+                    <h2 id="recent-pushes-h">Recent pushes</h2>
+                    <a href={href({ name: "repository", id, tab: "pushes" })}>All pushes</a>
+                  </div>
+                  <Pushes id={id} limit={5} bare />
+                </section>
+              </>
+            )}
             {current === "dependencies" && <Dependencies detail={d} />}
             {current === "findings" && <FindingsView repositoryId={id} label="Repository findings" />}
             {current === "pushes" && <Pushes id={id} />}
@@ -219,14 +230,15 @@ function Dependencies({ detail }: { detail: RepositoryDetail }) {
   );
 }
 
-function Pushes({ id }: { id: number }) {
-  const q = useQuery((b) => b.listPushes(id, 100), [id], ["findings", "repositories"]);
+function Pushes({ id, limit = 100, bare = false }: { id: number; limit?: number; bare?: boolean }) {
+  const q = useQuery((b) => b.listPushes(id, limit), [id, limit], ["findings", "repositories"]);
+  const Wrapper = bare ? "div" : "section";
   return (
-    <section className="panel" aria-label="Push history">
+    <Wrapper className={bare ? undefined : "panel"} aria-label={bare ? undefined : "Push history"}>
       {q.status === "error" && <ErrorBanner error={q.error} onRetry={q.reload} title="Could not load pushes" />}
       {q.status === "loading" && !q.data && <Loading label="Loading pushes…" />}
       {q.data && q.data.length === 0 && <Empty title="No pushes received yet">Pushes appear here once the webhook or polling reports one.</Empty>}
       {q.data && q.data.length > 0 && <PushList pushes={q.data} showRepo={false} />}
-    </section>
+    </Wrapper>
   );
 }
