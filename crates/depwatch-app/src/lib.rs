@@ -19,6 +19,9 @@ pub use logging::{init_logging, LogGuard, LoggingError};
 pub use monitoring::Monitoring;
 pub use scan::{FailOn, ScanError, ScanReport};
 
+/// Compares two versions with `ecosystem`'s ordering rules (for `depwatch versions cmp`).
+pub use depwatch_advisories::compare as compare_versions;
+
 use depwatch_store::{Store, StoreError};
 
 /// An open depwatch installation: its data directory and database.

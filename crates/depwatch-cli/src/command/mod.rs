@@ -3,6 +3,7 @@
 mod advisories;
 mod db;
 mod scan;
+mod versions;
 
 use clap::{Parser, Subcommand};
 use depwatch_app::DataDir;
@@ -32,6 +33,9 @@ pub enum Command {
     Advisories(advisories::AdvisoriesCommand),
     /// Scan a lockfile, manifest or directory for vulnerable packages.
     Scan(scan::ScanArgs),
+    /// Compare versions with an ecosystem's ordering rules.
+    #[command(subcommand)]
+    Versions(versions::VersionsCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -41,5 +45,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db::run(cmd, &data_dir),
         Command::Advisories(cmd) => advisories::run(cmd, &data_dir),
         Command::Scan(args) => scan::run(args, &data_dir),
+        Command::Versions(cmd) => versions::run(cmd),
     }
 }
