@@ -344,14 +344,14 @@ export function createMockBackend(options: MockOptions = {}): Backend {
       const introduced: FindingRef[] = [];
       const fixed: FindingRef[] = [];
       const roll = pushRng();
-      if (roll < 0.3 && repoFindings.length > 0) {
+      if (roll < 0.4 && repoFindings.length > 0) {
         const m = pick(pushRng, repoFindings);
         if (m.finding.introducedByPushId === null && m.finding.state !== "closed") {
           introduced.push(ref_(m.finding));
           m.finding.introducedByPushId = id;
           m.finding.introducedAt = iso(at);
         }
-      } else if (roll < 0.45) {
+      } else if (roll < 0.65) {
         const candidates = ADVISORIES.filter((x) => repo.ecosystems.includes(x.ecosystem));
         if (candidates.length > 0) {
           const a = pick(pushRng, candidates);
