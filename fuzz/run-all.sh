@@ -36,6 +36,18 @@ seed package_json package_json
 seed yarn_lock yarn_lock
 seed pnpm_lock pnpm_lock
 seed bun_lock bun_lock
+seed requirements requirements
+seed pipfile_lock pipfile_lock
+seed poetry_lock poetry_lock
+seed uv_lock uv_lock
+seed pylock_toml pylock_toml
+seed gemfile_lock gemfile_lock
+seed composer_lock composer_lock
+seed go_mod go_mod
+seed go_sum go_sum
+seed pom_xml pom_xml
+seed gradle_lockfile gradle_lockfile
+seed nuget_lock nuget_lock
 mkdir -p corpus/discovery
 printf 'Cargo.lock\nCargo.toml\ncrates/a/Cargo.toml\nweb/node_modules/x/package.json\nweb/yarn.lock\n' \
     > corpus/discovery/seed
