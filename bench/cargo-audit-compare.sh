@@ -11,9 +11,13 @@
 # `withdrawn` are carried over. rustsec evaluates those requirements by converting them back
 # to the same OSV ranges, so both tools decide on identical data.
 #
-# Then it runs `cargo audit --json --db DIR --no-fetch --no-yanked` and depwatch's
-# `scan_lockfile` example on each lockfile and compares (id, crate, version) sets for
-# vulnerabilities and for informational warnings (unmaintained, unsound, notice).
+# Then it runs `cargo audit --json --db DIR --no-fetch --no-yanked` and the real depwatch CLI
+# (`depwatch advisories import` of the same zip, then `depwatch scan --format json`) on each
+# lockfile and compares (id, crate, version) sets for vulnerabilities and for informational
+# warnings (unmaintained, unsound, notice).
+#
+# With DEPWATCH_ADVISORY_DB_OUT=DIR set, it only writes the converted advisory-db to DIR and
+# exits (bench/scan-vs-cargo-audit.sh uses that).
 #
 # Usage: bench/cargo-audit-compare.sh [LOCKFILE...]
 #   default lockfiles: shared/data/lockfiles/rustsec.Cargo.lock and
@@ -33,7 +37,9 @@ if [ -z "$shared" ]; then
 fi
 [ -n "$shared" ] || { echo "shared/data/advisories not found; set DEPWATCH_SHARED_DIR" >&2; exit 2; }
 zip="$shared/data/advisories/crates.io.zip"
-command -v cargo-audit >/dev/null || { echo "cargo-audit not found: cargo install cargo-audit --locked" >&2; exit 2; }
+if [ -z "${DEPWATCH_ADVISORY_DB_OUT:-}" ]; then
+  command -v cargo-audit >/dev/null || { echo "cargo-audit not found: cargo install cargo-audit --locked" >&2; exit 2; }
+fi
 
 if [ "$#" -gt 0 ]; then
   lockfiles=("$@")
@@ -107,8 +113,14 @@ with zipfile.ZipFile(zip_path) as z:
 print(f"advisory-db: {written} advisories written, {skipped} skipped", file=sys.stderr)
 PY
 
-scan="$repo/target/release/examples/scan_lockfile"
-(cd "$repo" && cargo build -q --release -p depwatch-advisories --example scan_lockfile)
+if [ -n "${DEPWATCH_ADVISORY_DB_OUT:-}" ]; then
+  rm -rf "$DEPWATCH_ADVISORY_DB_OUT" && cp -r "$db" "$DEPWATCH_ADVISORY_DB_OUT"
+  exit 0
+fi
+
+depwatch="${CARGO_TARGET_DIR:-$repo/target}/release/depwatch"
+(cd "$repo" && cargo build -q --release -p depwatch-cli --bin depwatch)
+"$depwatch" --data-dir "$work/data" advisories import "$zip" > /dev/null
 
 status=0
 for lock in "${lockfiles[@]}"; do
@@ -120,7 +132,8 @@ for lock in "${lockfiles[@]}"; do
   if ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/audit.json" 2>/dev/null; then
     echo "cargo-audit failed:"; cat "$work/audit.err"; status=1; continue
   fi
-  "$scan" --db "$zip" "$lock" > "$work/depwatch.json"
+  # Exit code 1 would mean findings at --fail-on; without it the scan exits 0 or fails (2).
+  "$depwatch" --data-dir "$work/data" scan "$lock" --format json > "$work/depwatch.json"
   python3 - "$work/audit.json" "$work/depwatch.json" <<'PY' || status=1
 import json, sys
 audit, dw = (json.load(open(p)) for p in sys.argv[1:3])

@@ -82,15 +82,16 @@ fn detect_format(file_name: &str) -> Option<Format> {
     })
 }
 
-/// Sort key: unknown ratings rank with critical ones (see [`FailOn`]), informational last.
+/// Sort key: vulnerabilities from critical down to unrated, then informational findings.
 fn severity_rank(f: &Finding) -> (u8, u8) {
     let informational = u8::from(f.kind.is_informational());
     let rating = match f.severity.rating {
-        SeverityRating::Critical | SeverityRating::Unknown => 0,
+        SeverityRating::Critical => 0,
         SeverityRating::High => 1,
         SeverityRating::Medium => 2,
         SeverityRating::Low => 3,
         SeverityRating::None => 4,
+        SeverityRating::Unknown => 5,
     };
     (informational, rating)
 }
