@@ -119,6 +119,9 @@ fn toml_error_line(message: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// Marks a glob candidate whose crate name is not known in advance.
+const ANY_CRATE: &str = "";
+
 /// The manifests of the workspace members, keyed by crate name: the `Cargo.toml` beside the
 /// lockfile and the members it lists. A glob member (`crates/*`) is tried with each member
 /// crate name the lockfile lists, and kept only when the manifest found names that crate.
@@ -143,8 +146,19 @@ fn member_manifests(
     for member in &root.members {
         let member = member.trim_end_matches('/');
         if let Some(prefix) = member.strip_suffix("/*") {
-            for name in &local_crates {
-                candidates.push((join_path(prefix, name), Some(*name)));
+            // Expand through the listing when the repository knows it; else guess that each
+            // member folder is named after its crate (checked against the manifest found).
+            match input.repo.list(&join_path(input.dir(), prefix)) {
+                Some(children) => {
+                    for child in children {
+                        candidates.push((join_path(prefix, &child), Some(ANY_CRATE)));
+                    }
+                }
+                None => {
+                    for name in &local_crates {
+                        candidates.push((join_path(prefix, name), Some(*name)));
+                    }
+                }
             }
         } else if !member.contains(['*', '?', '[']) {
             candidates.push((member.to_owned(), None));
@@ -169,7 +183,7 @@ fn member_manifests(
         };
         let Some(manifest) = manifest else { continue };
         match (&manifest.package, expected) {
-            (Some(name), Some(expected)) if name != expected => {}
+            (Some(name), Some(expected)) if name != expected && expected != ANY_CRATE => {}
             (Some(name), _) => {
                 found.insert(name.clone(), manifest);
             }
