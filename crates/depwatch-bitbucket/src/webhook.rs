@@ -567,6 +567,11 @@ fn parse<T: serde::de::DeserializeOwned>(
     format: &'static str,
     body: &[u8],
 ) -> Result<T, WebhookError> {
+    // Path tracking costs on every field, so only a failed parse pays for it (the listener
+    // parses thousands of good bodies per second).
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
