@@ -5,22 +5,29 @@
 //! shell turns what it returns into UI updates.
 
 mod advisory_db;
+pub mod change_set;
 mod data_dir;
+mod intake;
 mod logging;
 mod monitoring;
+pub mod ref_filter;
 mod scan;
+mod worker;
 
 pub use advisory_db::{
     default_source_url, redact_url, AdvisoryDbError, AdvisoryDbInfo, DownloadLimits, ImportReport,
     SourceSync, OSV_BUCKET,
 };
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
+pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};
 pub use monitoring::Monitoring;
 pub use scan::{FailOn, ScanError, ScanReport};
 
 /// Compares two versions with `ecosystem`'s ordering rules (for `depwatch versions cmp`).
 pub use depwatch_advisories::compare as compare_versions;
+pub use ref_filter::{RefDecision, RefFilter, RefPattern, RefPatternError};
+pub use worker::{EntryHandler, Handled, Worker, WorkerStats};
 
 use depwatch_store::{Store, StoreError};
 

@@ -2,6 +2,7 @@
 
 mod advisories;
 mod db;
+mod inbox;
 mod scan;
 mod versions;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Compare versions with an ecosystem's ordering rules.
     #[command(subcommand)]
     Versions(versions::VersionsCommand),
+    /// Webhook deliveries received by `depwatch serve` and their state.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -46,5 +50,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Advisories(cmd) => advisories::run(cmd, &data_dir),
         Command::Scan(args) => scan::run(args, &data_dir),
         Command::Versions(cmd) => versions::run(cmd),
+        Command::Inbox(cmd) => inbox::run(cmd, &data_dir),
     }
 }
