@@ -11,7 +11,7 @@ use crate::index::{
 };
 use crate::version::{Version, VersionError};
 use depwatch_core::{
-    Dependency, Diagnostic, Ecosystem, Finding, FixSuggestion, MatchedRange, Severity,
+    Dependency, Diagnostic, Ecosystem, Finding, FindingKind, FixSuggestion, MatchedRange, Severity,
     SeverityRating, SeveritySource, Source,
 };
 use std::cmp::Ordering;
@@ -228,12 +228,14 @@ impl AdvisoryIndex {
         }
 
         // Group hits by alias group; Unknowns only matter for groups without a hit.
-        let mut hit_groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        // One finding per alias group and kind: a vulnerability and an `unmaintained` notice
+        // that share a CVE alias stay two alerts, as cargo-audit reports them.
+        let mut hit_groups: BTreeMap<(usize, FindingKind), Vec<usize>> = BTreeMap::new();
         for (record, verdict) in &verdicts {
             let record = *record;
             if !verdict.matched.is_empty() {
                 if let Some(r) = self.records.get(record) {
-                    hit_groups.entry(r.group).or_default().push(record);
+                    hit_groups.entry((r.group, r.kind)).or_default().push(record);
                 }
             }
         }
@@ -244,7 +246,7 @@ impl AdvisoryIndex {
                 continue;
             };
             if verdict.matched.is_empty()
-                && !hit_groups.contains_key(&r.group)
+                && !hit_groups.keys().any(|(g, _)| *g == r.group)
                 && unknown_groups.insert(r.group)
             {
                 unknown.entry(reason.as_str()).or_default().push(r.advisory.id.as_str());
@@ -267,6 +269,7 @@ impl AdvisoryIndex {
                 report.findings.push(f);
             }
         }
+        report.findings.sort_by(|a, b| a.id.cmp(&b.id));
         report
     }
 

@@ -424,3 +424,30 @@ fn duplicate_records_keep_the_newest_and_results_do_not_depend_on_input_order() 
         check(&idx, Ecosystem::Npm, "l", "1.5.0", &["X-13"]);
     }
 }
+
+#[test]
+fn aliased_records_of_different_kinds_stay_separate_findings() {
+    // RUSTSEC-2019-0036 (unsound) and RUSTSEC-2020-0036 (unmaintained) share CVE-2019-25010.
+    let unsound = parse(
+        r#"{"id":"RUSTSEC-2019-0036","aliases":["CVE-2019-25010"],"affected":[{"package":{"ecosystem":"crates.io","name":"failure"},
+            "database_specific":{"informational":"unsound"},
+            "ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"}]}]}]}"#,
+    );
+    let unmaintained = parse(
+        r#"{"id":"RUSTSEC-2020-0036","aliases":["CVE-2019-25010"],"affected":[{"package":{"ecosystem":"crates.io","name":"failure"},
+            "database_specific":{"informational":"unmaintained"},
+            "ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"}]}]}]}"#,
+    );
+    let idx = index(vec![unsound, unmaintained]);
+    let report = run(&idx, Ecosystem::CratesIo, "failure", "0.1.8");
+    let got: Vec<(&str, FindingKind)> =
+        report.findings.iter().map(|f| (f.id.as_str(), f.kind)).collect();
+    assert_eq!(
+        got,
+        [
+            ("RUSTSEC-2019-0036", FindingKind::Unsound),
+            ("RUSTSEC-2020-0036", FindingKind::Unmaintained)
+        ]
+    );
+    assert!(report.findings[1].aliases.contains(&"RUSTSEC-2019-0036".to_owned()));
+}
