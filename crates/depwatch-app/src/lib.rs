@@ -12,6 +12,7 @@ mod logging;
 mod monitoring;
 pub mod ref_filter;
 mod scan;
+pub mod webhook_registration;
 mod worker;
 
 pub use advisory_db::{

@@ -1,0 +1,3 @@
+//! The monitoring pipeline against the fake Bitbucket.
+
+mod webhook_registration;
