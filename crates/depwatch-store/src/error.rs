@@ -45,6 +45,10 @@ pub enum StoreError {
     InboxNotFailed { id: i64, state: Option<String> },
     #[error("advisory source {id} row is unreadable: {message}")]
     BadAdvisorySource { id: i64, message: String },
+    #[error("a Bitbucket instance named `{name}` already exists; choose another --name")]
+    DuplicateInstance { name: String },
+    #[error("cannot encode {what} for the database: {message}")]
+    Encode { what: &'static str, message: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -6,20 +6,38 @@
 //! before anything is written to it.
 
 mod advisory;
+mod enum_column;
 mod error;
+mod finding;
 mod inbox;
+mod instance;
 mod migration;
+mod ref_state;
+mod repository;
+mod scan_item;
 mod setting;
+mod snapshot;
 
 pub use advisory::{
     AdvisorySource, EcosystemCount, ImportMode, ImportStats, NewAdvisory, SourceId, SourceKind,
     StoredAdvisory, SyncOutcome, SyncResult,
 };
 pub use error::StoreError;
+pub use finding::{FindingFilter, FindingId, FindingRecord, FindingState, NewFinding};
 pub use inbox::{
     ClaimedInboxEntry, InboxId, InboxRecord, InboxState, InsertOutcome, NewInboxEntry,
 };
+pub use instance::{
+    AuthKind, InstanceId, InstanceRecord, InstanceState, InstanceStatus, NewInstance, Perimeter,
+    PerimeterMode,
+};
 pub use migration::{Migration, MIGRATIONS};
+pub use ref_state::RefState;
+pub use repository::{
+    ProjectRecord, ProjectUpsert, RepositoryId, RepositoryRecord, RepositoryUpsert,
+};
+pub use scan_item::{ScanCounts, ScanItem, ScanItemState};
+pub use snapshot::{NewSnapshot, SnapshotDiff, SnapshotId, SnapshotPackage, SnapshotRecord};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0001_settings", sql: include_str!("../migrations/0001_settings.sql") },
     Migration { name: "0002_inbox", sql: include_str!("../migrations/0002_inbox.sql") },
     Migration { name: "0003_advisories", sql: include_str!("../migrations/0003_advisories.sql") },
+    Migration { name: "0004_bitbucket", sql: include_str!("../migrations/0004_bitbucket.sql") },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -1,0 +1,419 @@
+//! Snapshots: what one ref of a repository contained at one commit, and the diff of its
+//! findings against the ref's previous snapshot.
+
+use crate::finding::{self, FindingKey, FindingRecord, NewFinding};
+use crate::repository::RepositoryId;
+use crate::{Store, StoreError};
+use rusqlite::OptionalExtension;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Row id of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct SnapshotId(pub i64);
+
+/// One package of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotPackage {
+    pub manifest: String,
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub direct: Option<bool>,
+    pub scope: String,
+}
+
+/// A scanned ref at one commit.
+#[derive(Debug, Clone)]
+pub struct NewSnapshot<'a> {
+    pub repository: RepositoryId,
+    /// Full ref id (`refs/heads/main`).
+    pub ref_id: &'a str,
+    pub commit_id: &'a str,
+    pub scanned_at_ms: i64,
+    /// The manifests read, with their diagnostics, as a JSON array (the app's shape).
+    pub manifests_json: &'a str,
+    pub packages: &'a [SnapshotPackage],
+    pub findings: &'a [NewFinding],
+}
+
+/// A stored snapshot (without its packages).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotRecord {
+    pub id: SnapshotId,
+    pub repository_id: RepositoryId,
+    pub ref_id: String,
+    pub commit_id: String,
+    pub scanned_at_ms: i64,
+    pub manifests_json: String,
+    pub package_count: u64,
+}
+
+/// How a snapshot's findings compare with the ref's previous snapshot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SnapshotDiff {
+    pub snapshot: SnapshotId,
+    /// New since the previous snapshot (first seen at this commit).
+    pub introduced: Vec<FindingRecord>,
+    /// Present before, gone now (fixed at this commit).
+    pub fixed: Vec<FindingRecord>,
+    /// Present before and still present.
+    pub unchanged: Vec<FindingRecord>,
+}
+
+impl Store {
+    /// Stores a snapshot with its packages and diffs its findings against the ones still
+    /// present on the same ref, all in one transaction: new ones are inserted (first seen
+    /// here), vanished ones are marked fixed here (and closed, unless ignored), the rest are
+    /// left as they are. Also records the commit as the ref's processed head and the
+    /// repository's last scan time.
+    pub fn store_snapshot(&self, new: &NewSnapshot<'_>) -> Result<SnapshotDiff, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let snapshot: i64 = tx
+            .prepare_cached(
+                "INSERT INTO snapshot (repository_id, ref_id, commit_id, scanned_at, manifests)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            )?
+            .query_row(
+                rusqlite::params![
+                    new.repository.0,
+                    new.ref_id,
+                    new.commit_id,
+                    new.scanned_at_ms,
+                    new.manifests_json
+                ],
+                |r| r.get(0),
+            )?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO snapshot_package (snapshot_id, manifest, ecosystem, name, version,
+                                               direct, scope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for p in new.packages {
+                stmt.execute(rusqlite::params![
+                    snapshot,
+                    p.manifest,
+                    p.ecosystem,
+                    p.name,
+                    p.version,
+                    p.direct,
+                    p.scope
+                ])?;
+            }
+        }
+        let present: Vec<FindingRecord> = tx
+            .prepare_cached(&format!(
+                "SELECT {} FROM finding f
+                 WHERE f.repository_id = ?1 AND f.ref_id = ?2 AND f.fixed_at IS NULL",
+                finding::COLUMNS
+            ))?
+            .query_map(rusqlite::params![new.repository.0, new.ref_id], finding::from_row)?
+            .collect::<Result<_, _>>()?;
+        let mut before: BTreeMap<FindingKey, FindingRecord> =
+            present.into_iter().map(|f| (f.key(), f)).collect();
+        // Duplicates in the input (the same advisory reported twice) count once.
+        let mut seen: BTreeSet<FindingKey> = BTreeSet::new();
+        let mut introduced = Vec::new();
+        let mut unchanged = Vec::new();
+        for f in new.findings {
+            let key = f.key();
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            if let Some(existing) = before.remove(&key) {
+                unchanged.push(existing);
+                continue;
+            }
+            let aliases = serde_json::to_string(&f.aliases).map_err(|e| StoreError::Encode {
+                what: "finding aliases",
+                message: e.to_string(),
+            })?;
+            let record = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO finding (repository_id, ref_id, advisory_id, aliases,
+                         ecosystem, package, version, manifest, severity, score, kind,
+                         fixed_version, summary, first_seen_snapshot, first_seen_commit,
+                         first_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     RETURNING {}",
+                    finding::COLUMNS.replace("f.", "")
+                ))?
+                .query_row(
+                    rusqlite::params![
+                        new.repository.0,
+                        new.ref_id,
+                        f.advisory_id,
+                        aliases,
+                        f.ecosystem,
+                        f.package,
+                        f.version,
+                        f.manifest,
+                        f.severity,
+                        f.score,
+                        f.kind,
+                        f.fixed_version,
+                        f.summary,
+                        snapshot,
+                        new.commit_id,
+                        new.scanned_at_ms,
+                    ],
+                    finding::from_row,
+                )?;
+            introduced.push(record);
+        }
+        let mut fixed = Vec::with_capacity(before.len());
+        for (_, old) in before {
+            let record = tx
+                .prepare_cached(&format!(
+                    "UPDATE finding SET fixed_in_snapshot = ?2, fixed_in_commit = ?3,
+                            fixed_at = ?4,
+                            state = CASE WHEN state = 'ignored' THEN state ELSE 'closed' END,
+                            state_reason = CASE WHEN state = 'ignored' THEN state_reason
+                                                ELSE 'fixed' END
+                     WHERE id = ?1 RETURNING {}",
+                    finding::COLUMNS.replace("f.", "")
+                ))?
+                .query_row(
+                    rusqlite::params![old.id.0, snapshot, new.commit_id, new.scanned_at_ms],
+                    finding::from_row,
+                )?;
+            fixed.push(record);
+        }
+        tx.prepare_cached(
+            "INSERT INTO ref_state (repository_id, ref_id, head_commit, gone, updated_at)
+             VALUES (?1, ?2, ?3, 0, ?4)
+             ON CONFLICT (repository_id, ref_id) DO UPDATE
+             SET head_commit = excluded.head_commit, gone = 0, updated_at = excluded.updated_at",
+        )?
+        .execute(rusqlite::params![
+            new.repository.0,
+            new.ref_id,
+            new.commit_id,
+            new.scanned_at_ms
+        ])?;
+        tx.prepare_cached("UPDATE repository SET last_scanned_at = ?2 WHERE id = ?1")?
+            .execute(rusqlite::params![new.repository.0, new.scanned_at_ms])?;
+        tx.commit()?;
+        Ok(SnapshotDiff { snapshot: SnapshotId(snapshot), introduced, fixed, unchanged })
+    }
+
+    /// The newest snapshot of a ref.
+    pub fn latest_snapshot(
+        &self,
+        repository: RepositoryId,
+        ref_id: &str,
+    ) -> Result<Option<SnapshotRecord>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(
+                "SELECT s.id, s.repository_id, s.ref_id, s.commit_id, s.scanned_at, s.manifests,
+                        (SELECT count(*) FROM snapshot_package p WHERE p.snapshot_id = s.id)
+                 FROM snapshot s WHERE s.repository_id = ?1 AND s.ref_id = ?2
+                 ORDER BY s.id DESC LIMIT 1",
+            )?
+            .query_row(rusqlite::params![repository.0, ref_id], |row| {
+                Ok(SnapshotRecord {
+                    id: SnapshotId(row.get(0)?),
+                    repository_id: RepositoryId(row.get(1)?),
+                    ref_id: row.get(2)?,
+                    commit_id: row.get(3)?,
+                    scanned_at_ms: row.get(4)?,
+                    manifests_json: row.get(5)?,
+                    package_count: row.get::<_, i64>(6)?.max(0) as u64,
+                })
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    /// The packages of a snapshot, by manifest, ecosystem and name.
+    pub fn snapshot_packages(
+        &self,
+        snapshot: SnapshotId,
+    ) -> Result<Vec<SnapshotPackage>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT manifest, ecosystem, name, version, direct, scope FROM snapshot_package
+             WHERE snapshot_id = ?1 ORDER BY manifest, ecosystem, name, version",
+        )?;
+        let rows = stmt
+            .query_map([snapshot.0], |row| {
+                Ok(SnapshotPackage {
+                    manifest: row.get(0)?,
+                    ecosystem: row.get(1)?,
+                    name: row.get(2)?,
+                    version: row.get(3)?,
+                    direct: row.get(4)?,
+                    scope: row.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// How many snapshots a repository has (all refs).
+    pub fn snapshot_count(&self, repository: RepositoryId) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()
+            .prepare_cached("SELECT count(*) FROM snapshot WHERE repository_id = ?1")?
+            .query_row([repository.0], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingFilter, FindingState};
+    use crate::instance::{AuthKind, NewInstance};
+    use crate::repository::RepositoryUpsert;
+
+    fn store_with_repo() -> (Store, RepositoryId) {
+        let store = Store::open_in_memory().unwrap();
+        let instance = store
+            .instance_insert(&NewInstance {
+                name: "corp",
+                base_url: "https://git.corp",
+                auth_kind: AuthKind::Bearer,
+                username: None,
+                consumer_key: None,
+                ca_path: None,
+                max_requests_per_second: None,
+                created_at_ms: 0,
+            })
+            .unwrap()
+            .id;
+        store
+            .repositories_upsert(
+                instance,
+                &[RepositoryUpsert {
+                    bb_id: 7,
+                    project_key: "SHOP",
+                    slug: "web",
+                    name: None,
+                    archived: false,
+                    personal: false,
+                }],
+            )
+            .unwrap();
+        let repo = store.repository_by_slug(instance, "SHOP", "web").unwrap().unwrap().id;
+        (store, repo)
+    }
+
+    fn finding(id: &str, package: &str, version: &str) -> NewFinding {
+        NewFinding {
+            advisory_id: id.into(),
+            aliases: vec![format!("CVE-{id}")],
+            ecosystem: "crates.io".into(),
+            package: package.into(),
+            version: version.into(),
+            manifest: "Cargo.lock".into(),
+            severity: "high".into(),
+            score: Some(7.5),
+            kind: "vulnerability".into(),
+            fixed_version: Some("9.9.9".into()),
+            summary: None,
+        }
+    }
+
+    fn snap<'a>(
+        repo: RepositoryId,
+        commit: &'a str,
+        at: i64,
+        findings: &'a [NewFinding],
+    ) -> NewSnapshot<'a> {
+        NewSnapshot {
+            repository: repo,
+            ref_id: "refs/heads/main",
+            commit_id: commit,
+            scanned_at_ms: at,
+            manifests_json: "[]",
+            packages: &[],
+            findings,
+        }
+    }
+
+    fn ids(records: &[FindingRecord]) -> Vec<&str> {
+        records.iter().map(|f| f.advisory_id.as_str()).collect()
+    }
+
+    #[test]
+    fn successive_snapshots_attribute_introduced_and_fixed_findings() {
+        let (store, repo) = store_with_repo();
+        let first = [finding("A", "time", "0.1.43"), finding("B", "smallvec", "0.6.9")];
+        let d1 = store.store_snapshot(&snap(repo, "c1", 10, &first)).unwrap();
+        assert_eq!(ids(&d1.introduced), ["A", "B"]);
+        assert!(d1.fixed.is_empty() && d1.unchanged.is_empty());
+        assert_eq!(d1.introduced[0].aliases, ["CVE-A"]);
+
+        // B is ignored by the user, then the push fixes A and B and brings C.
+        store
+            .finding_set_state(
+                d1.introduced[1].id,
+                FindingState::Ignored,
+                Some("not reachable"),
+                None,
+                None,
+            )
+            .unwrap();
+        let second = [finding("C", "time", "0.1.44")];
+        let d2 = store.store_snapshot(&snap(repo, "c2", 20, &second)).unwrap();
+        assert_eq!(ids(&d2.introduced), ["C"]);
+        assert_eq!(ids(&d2.fixed), ["A", "B"]);
+        let fixed_a = &d2.fixed[0];
+        assert_eq!(fixed_a.state, FindingState::Closed);
+        assert_eq!(fixed_a.state_reason.as_deref(), Some("fixed"));
+        assert_eq!(
+            (fixed_a.fixed_in_commit.as_deref(), fixed_a.fixed_at_ms),
+            (Some("c2"), Some(20))
+        );
+        assert_eq!(fixed_a.first_seen_commit, "c1");
+        assert_eq!(d2.fixed[1].state, FindingState::Ignored, "ignored stays ignored");
+
+        // Same content again: nothing new, nothing fixed; A coming back is a new finding.
+        let third = [
+            finding("C", "time", "0.1.44"),
+            finding("C", "time", "0.1.44"),
+            finding("A", "time", "0.1.43"),
+        ];
+        let d3 = store.store_snapshot(&snap(repo, "c3", 30, &third)).unwrap();
+        assert_eq!(ids(&d3.unchanged), ["C"]);
+        assert_eq!(ids(&d3.introduced), ["A"]);
+        assert_eq!(d3.introduced[0].first_seen_commit, "c3");
+
+        let present = store
+            .findings(&FindingFilter { present_only: true, ..FindingFilter::default() })
+            .unwrap();
+        assert_eq!(present.len(), 2);
+        assert_eq!(store.findings(&FindingFilter::default()).unwrap().len(), 4);
+        let latest = store.latest_snapshot(repo, "refs/heads/main").unwrap().unwrap();
+        assert_eq!((latest.commit_id.as_str(), latest.id), ("c3", d3.snapshot));
+        assert_eq!(store.snapshot_count(repo).unwrap(), 3);
+        let head = store.ref_states(repo).unwrap();
+        assert_eq!(head.len(), 1);
+        assert_eq!(head[0].head_commit.as_deref(), Some("c3"));
+        assert_eq!(store.repository(repo).unwrap().unwrap().last_scanned_at_ms, Some(30));
+    }
+
+    #[test]
+    fn packages_are_stored_with_the_snapshot() {
+        let (store, repo) = store_with_repo();
+        let packages = [SnapshotPackage {
+            manifest: "Cargo.lock".into(),
+            ecosystem: "crates.io".into(),
+            name: "time".into(),
+            version: "0.1.43".into(),
+            direct: Some(true),
+            scope: "runtime".into(),
+        }];
+        let new = NewSnapshot { packages: &packages, ..snap(repo, "c1", 1, &[]) };
+        let diff = store.store_snapshot(&new).unwrap();
+        assert_eq!(store.snapshot_packages(diff.snapshot).unwrap(), packages);
+        assert_eq!(
+            store.latest_snapshot(repo, "refs/heads/main").unwrap().unwrap().package_count,
+            1
+        );
+    }
+}
