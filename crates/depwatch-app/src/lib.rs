@@ -5,11 +5,16 @@
 //! shell turns what it returns into UI updates.
 
 mod advisory_db;
+pub mod analysis;
 pub mod change_set;
 mod data_dir;
+pub mod event;
+mod historical_scan;
+mod instance;
 mod intake;
 mod logging;
 mod monitoring;
+mod perimeter;
 pub mod ref_filter;
 mod scan;
 pub mod webhook_registration;
@@ -27,6 +32,13 @@ pub use scan::{FailOn, ScanError, ScanReport};
 
 /// Compares two versions with `ecosystem`'s ordering rules (for `depwatch versions cmp`).
 pub use depwatch_advisories::compare as compare_versions;
+pub use event::{Event, EventHub, FindingOrigin, FindingSummary};
+pub use historical_scan::{HistoricalScanOptions, HistoricalScanReport};
+pub use instance::{
+    AddInstance, AddedInstance, ConnectionReport, InstanceAuth, InstanceError,
+    PendingAuthorization, SECRET_STORE_ENV,
+};
+pub use perimeter::InventorySummary;
 pub use ref_filter::{RefDecision, RefFilter, RefPattern, RefPatternError};
 pub use worker::{EntryHandler, Handled, Worker, WorkerStats};
 
@@ -37,6 +49,10 @@ use depwatch_store::{Store, StoreError};
 pub struct App {
     data_dir: DataDir,
     store: Store,
+    events: EventHub,
+    /// Opened on first use: the OS keychain can take a moment (D-Bus) and most commands never
+    /// need a secret.
+    secrets: std::sync::OnceLock<depwatch_bitbucket::secret::OpenedSecretStore>,
 }
 
 /// Why the app could not start or an operation failed.
@@ -67,7 +83,12 @@ impl App {
     pub fn open(data_dir: DataDir) -> Result<App, AppError> {
         data_dir.ensure()?;
         let store = Store::open(&data_dir.database_path())?;
-        Ok(App { data_dir, store })
+        Ok(App {
+            data_dir,
+            store,
+            events: EventHub::default(),
+            secrets: std::sync::OnceLock::new(),
+        })
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -76,6 +97,11 @@ impl App {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The event stream (scan progress, findings, authentication problems).
+    pub fn events(&self) -> &EventHub {
+        &self.events
     }
 
     /// Version, paths, schema version and monitoring state.

@@ -1,6 +1,7 @@
 //! The command tree. Each group of subcommands lives in its own module.
 
 mod advisories;
+mod bitbucket;
 mod db;
 mod inbox;
 mod scan;
@@ -40,6 +41,10 @@ pub enum Command {
     /// Webhook deliveries received by `depwatch serve` and their state.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
+    /// Configure Bitbucket instances, list their projects and repositories, run the historical
+    /// scan.
+    #[command(subcommand)]
+    Bitbucket(bitbucket::BitbucketCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -51,5 +56,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &data_dir),
         Command::Versions(cmd) => versions::run(cmd),
         Command::Inbox(cmd) => inbox::run(cmd, &data_dir),
+        Command::Bitbucket(cmd) => bitbucket::run(cmd, &data_dir),
     }
 }

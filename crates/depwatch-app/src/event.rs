@@ -1,0 +1,124 @@
+//! Events the app emits while it works (scan progress, findings, authentication problems), on
+//! a Tauri-free broadcast stream: the desktop shell forwards them to the UI and the tray, the
+//! CLI draws a progress bar.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// Why a finding event happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingOrigin {
+    /// The first scan of a repository (a baseline: the shell should not notify each one).
+    HistoricalScan,
+    /// A push brought it in or fixed it.
+    Push,
+}
+
+/// One finding, as events carry it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingSummary {
+    pub finding_id: i64,
+    pub instance: String,
+    /// `PROJECT/slug`.
+    pub repository: String,
+    pub ref_id: String,
+    pub commit_id: String,
+    pub advisory_id: String,
+    pub package: String,
+    pub version: String,
+    pub severity: String,
+    pub manifest: String,
+}
+
+/// Something the UI may want to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    /// The historical scan of an instance moved on.
+    #[serde(rename_all = "camelCase")]
+    ScanProgress {
+        instance: String,
+        /// Repositories finished (done or failed).
+        done: u64,
+        failed: u64,
+        total: u64,
+        /// `PROJECT/slug` just finished.
+        current: Option<String>,
+    },
+    /// The historical scan stopped: finished, cancelled, or halted by an auth problem.
+    #[serde(rename_all = "camelCase")]
+    ScanFinished { instance: String, done: u64, failed: u64, total: u64, halted: Option<String> },
+    /// A finding appeared on a ref.
+    #[serde(rename_all = "camelCase")]
+    FindingIntroduced { origin: FindingOrigin, finding: FindingSummary },
+    /// A finding disappeared from a ref.
+    #[serde(rename_all = "camelCase")]
+    FindingFixed { origin: FindingOrigin, finding: FindingSummary },
+    /// Bitbucket refused the credentials of an instance; it is now in the auth-error state.
+    #[serde(rename_all = "camelCase")]
+    AuthProblem { instance: String, message: String },
+    /// An instance's connection state changed (after a test or a failed call).
+    #[serde(rename_all = "camelCase")]
+    InstanceState { instance: String, state: String, message: Option<String> },
+}
+
+/// The broadcast hub. Sending never blocks or fails: with no subscriber an event is dropped,
+/// and a subscriber that falls more than the capacity behind gets `Lagged` and skips ahead.
+#[derive(Debug, Clone)]
+pub struct EventHub {
+    sender: broadcast::Sender<Event>,
+}
+
+impl EventHub {
+    /// A hub that keeps up to `capacity` undelivered events per subscriber.
+    pub fn new(capacity: usize) -> EventHub {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        EventHub { sender }
+    }
+
+    /// A new receiver of every event emitted from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    /// Emits an event to every current subscriber.
+    pub fn emit(&self, event: Event) {
+        tracing::debug!(?event, "event");
+        // An error only means nobody listens right now.
+        let _ = self.sender.send(event);
+    }
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        EventHub::new(1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_reach_subscribers_and_serialize_tagged() {
+        let hub = EventHub::default();
+        hub.emit(Event::AuthProblem { instance: "x".into(), message: "nobody listens".into() });
+        let mut rx = hub.subscribe();
+        hub.emit(Event::ScanProgress {
+            instance: "corp".into(),
+            done: 1,
+            failed: 0,
+            total: 2,
+            current: Some("SHOP/web".into()),
+        });
+        let got = rx.try_recv().unwrap();
+        assert_eq!(
+            serde_json::to_value(&got).unwrap(),
+            serde_json::json!({"type": "scanProgress", "instance": "corp", "done": 1,
+                "failed": 0, "total": 2, "current": "SHOP/web"})
+        );
+        assert!(rx.try_recv().is_err(), "only events after subscribing");
+    }
+}

@@ -1,0 +1,424 @@
+//! `depwatch bitbucket …`: configure Bitbucket instances, list what they hold, run the
+//! historical scan.
+
+use crate::output::{print_json, Format};
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use depwatch_app::{AddInstance, App, DataDir, Event, HistoricalScanOptions, InstanceAuth};
+use depwatch_bitbucket::Secret;
+use depwatch_store::InstanceState;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum BitbucketCommand {
+    /// Add a Bitbucket Server / Data Center instance.
+    Add(AddArgs),
+    /// List the configured instances and their connection state.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Test the connection (version, user, credentials) and record the outcome.
+    Test {
+        #[command(flatten)]
+        instance: InstanceArg,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Finish OAuth setup: open the printed URL, allow depwatch, paste the verifier.
+    Authorize {
+        #[command(flatten)]
+        instance: InstanceArg,
+    },
+    /// List the instance's projects (refreshed from Bitbucket).
+    Projects {
+        #[command(flatten)]
+        instance: InstanceArg,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List the instance's repositories (refreshed from Bitbucket).
+    Repos {
+        #[command(flatten)]
+        instance: InstanceArg,
+        /// Only this project's repositories.
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Scan the default branch of every repository in the perimeter (resumes an unfinished
+    /// scan).
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstanceArg {
+    /// The instance to use (required when several are configured).
+    #[arg(long, value_name = "NAME")]
+    instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Base URL including the context path, e.g. https://git.corp/bitbucket.
+    url: String,
+    /// Name of the environment variable holding an HTTP access token (never pass the token
+    /// itself on the command line).
+    #[arg(long, value_name = "VAR", conflicts_with = "oauth")]
+    token_env: Option<String>,
+    /// With --token-env: authenticate with Basic as this user (the variable holds a password or
+    /// personal token) instead of Bearer.
+    #[arg(long, value_name = "USER", requires = "token_env")]
+    username: Option<String>,
+    /// Authenticate with OAuth 1.0a through an Application Link.
+    #[arg(long, requires = "consumer_key")]
+    oauth: bool,
+    /// OAuth consumer key registered on the Application Link.
+    #[arg(long, value_name = "KEY", requires = "oauth")]
+    consumer_key: Option<String>,
+    /// Name for this instance (default: the URL's host).
+    #[arg(long)]
+    name: Option<String>,
+    /// PEM file with CA certificates to trust in addition to the system ones.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Client-side request ceiling (requests per second; 0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_rps: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    instance: InstanceArg,
+    /// Repositories scanned at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Start over instead of resuming an unfinished scan.
+    #[arg(long)]
+    restart: bool,
+    /// On resume, scan the repositories that failed last time again.
+    #[arg(long)]
+    retry_failed: bool,
+    /// OSV advisories to match against: an OSV export (.zip), a directory or a JSON file.
+    #[arg(long, value_name = "PATH")]
+    advisories: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn state_word(state: InstanceState) -> &'static str {
+    match state {
+        InstanceState::Unchecked => "not tested",
+        InstanceState::Ok => "ok",
+        InstanceState::AuthError => "AUTH ERROR",
+        InstanceState::Unreachable => "unreachable",
+        InstanceState::AuthorizationPending => "waiting for OAuth authorization",
+    }
+}
+
+pub fn run(cmd: BitbucketCommand, data_dir: &DataDir) -> anyhow::Result<ExitCode> {
+    let app = App::open(data_dir.clone())?;
+    match cmd {
+        BitbucketCommand::Add(args) => add(&app, args),
+        BitbucketCommand::List { format } => {
+            let instances = app.instances()?;
+            match format {
+                Format::Json => print_json(&instances)?,
+                Format::Table => {
+                    if instances.is_empty() {
+                        println!("no Bitbucket instance configured; add one with `depwatch bitbucket add URL --token-env VAR`");
+                    }
+                    for i in &instances {
+                        println!(
+                            "{:<20} {:<45} {:<7} {}{}",
+                            i.name,
+                            i.base_url,
+                            i.auth_kind,
+                            state_word(i.state),
+                            i.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BitbucketCommand::Test { instance, format } => {
+            let report = runtime()?.block_on(app.test_instance(instance.instance.as_deref()))?;
+            match format {
+                Format::Json => print_json(&report)?,
+                Format::Table => {
+                    println!("{}: {}", report.instance, state_word(report.state));
+                    if let Some(v) = &report.server_version {
+                        println!("  Bitbucket {v}");
+                    }
+                    if let Some(u) = &report.user_name {
+                        println!("  authenticated as {u}");
+                    }
+                    if let Some(e) = &report.error {
+                        println!("  {e}");
+                    }
+                }
+            }
+            Ok(if report.state == InstanceState::Ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        BitbucketCommand::Authorize { instance } => {
+            let rt = runtime()?;
+            let pending = rt.block_on(app.begin_authorization(instance.instance.as_deref()))?;
+            println!("1. Open this URL in a browser, log in to Bitbucket and press Allow:");
+            println!("   {}", pending.authorize_url);
+            println!("2. Paste the verification code Bitbucket shows, then press Enter:");
+            let mut verifier = String::new();
+            std::io::stdin().read_line(&mut verifier).context("cannot read the verifier")?;
+            let report = rt.block_on(app.complete_authorization(pending, verifier.trim()))?;
+            println!("{}: {}", report.instance, state_word(report.state));
+            if let Some(e) = &report.error {
+                println!("  {e}");
+            }
+            Ok(if report.state == InstanceState::Ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        BitbucketCommand::Projects { instance, format } => {
+            let name = instance.instance.as_deref();
+            runtime()?.block_on(app.refresh_inventory(name))?;
+            let projects = app.projects(name)?;
+            match format {
+                Format::Json => print_json(&projects)?,
+                Format::Table => {
+                    for p in &projects {
+                        println!(
+                            "{:<16} {:<32} {:>5} repos{}",
+                            p.key,
+                            p.name.as_deref().unwrap_or(""),
+                            p.repository_count,
+                            if p.personal { "  (personal)" } else { "" }
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BitbucketCommand::Repos { instance, project, format } => {
+            let name = instance.instance.as_deref();
+            runtime()?.block_on(app.refresh_inventory(name))?;
+            let repos = app.repositories(name, project.as_deref())?;
+            match format {
+                Format::Json => print_json(&repos)?,
+                Format::Table => {
+                    for r in &repos {
+                        let mut flags = Vec::new();
+                        if r.archived {
+                            flags.push("archived");
+                        }
+                        if r.personal {
+                            flags.push("personal");
+                        }
+                        if !r.monitored {
+                            flags.push("excluded");
+                        }
+                        println!(
+                            "{:<40} id {:<8} {}",
+                            format!("{}/{}", r.project_key, r.slug),
+                            r.bb_id,
+                            flags.join(", ")
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BitbucketCommand::Scan(args) => scan(&app, args),
+    }
+}
+
+fn add(app: &App, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let auth = if args.oauth {
+        let Some(consumer_key) = args.consumer_key else {
+            bail!("--oauth needs --consumer-key KEY");
+        };
+        InstanceAuth::OAuth { consumer_key }
+    } else if let Some(var) = &args.token_env {
+        let value = std::env::var(var).with_context(|| {
+            format!("environment variable {var} (named by --token-env) is not set or not UTF-8")
+        })?;
+        if value.trim().is_empty() {
+            bail!("environment variable {var} (named by --token-env) is empty");
+        }
+        let secret = Secret::new(value.trim());
+        match args.username {
+            Some(username) => InstanceAuth::Basic { username, secret },
+            None => InstanceAuth::Token(secret),
+        }
+    } else {
+        bail!("choose how to authenticate: --token-env VAR (access token) or --oauth --consumer-key KEY");
+    };
+    let added = app.add_instance(AddInstance {
+        name: args.name,
+        base_url: args.url,
+        auth,
+        ca_path: args.ca_file,
+        max_requests_per_second: (args.max_rps > 0).then_some(args.max_rps),
+    })?;
+    let name = added.instance.name.clone();
+    println!("added Bitbucket instance `{name}` ({})", added.instance.base_url);
+    println!("secrets are kept in {}", added.secret_store);
+    if let Some(pem) = &added.oauth_public_key_pem {
+        println!();
+        println!(
+            "Next step: a Bitbucket administrator creates an Application Link (Administration →"
+        );
+        println!(
+            "Application Links → Create link → Atlassian product or external application) with"
+        );
+        println!(
+            "incoming authentication: consumer key `{}` and this public key:",
+            added.instance.consumer_key.as_deref().unwrap_or("")
+        );
+        println!();
+        print!("{pem}");
+        println!();
+        println!("Then run `depwatch bitbucket authorize --instance {name}`.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = runtime()?.block_on(app.test_instance(Some(&name)))?;
+    match report.state {
+        InstanceState::Ok => {
+            println!(
+                "connection ok: Bitbucket {}{}",
+                report.server_version.as_deref().unwrap_or("?"),
+                report
+                    .user_name
+                    .as_deref()
+                    .map(|u| format!(", authenticated as {u}"))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        state => {
+            println!(
+                "saved, but the connection test failed ({}): {}",
+                state_word(state),
+                report.error.as_deref().unwrap_or("")
+            );
+            println!("fix it and run `depwatch bitbucket test --instance {name}`");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn scan(app: &App, args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let index = Arc::new(load_advisories(&args.advisories)?);
+    let mut options = HistoricalScanOptions::new(index);
+    options.concurrency = usize::from(args.concurrency);
+    options.restart = args.restart;
+    options.retry_failed = args.retry_failed;
+    let rt = runtime()?;
+    let mut events = app.events().subscribe();
+    let bar = if args.quiet || args.format == Format::Json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} repositories  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let report = rt.block_on(async {
+        let progress = {
+            let bar = bar.clone();
+            async move {
+                while let Ok(event) = events.recv().await {
+                    match event {
+                        Event::ScanProgress { done, total, current, failed, .. } => {
+                            bar.set_length(total);
+                            bar.set_position(done);
+                            let failed = if failed > 0 {
+                                format!("{failed} failed  ")
+                            } else {
+                                String::new()
+                            };
+                            bar.set_message(format!("{failed}{}", current.unwrap_or_default()));
+                        }
+                        Event::ScanFinished { .. } => break,
+                        Event::AuthProblem { instance, message } => {
+                            bar.println(format!("{instance}: {message}"));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        };
+        let progress = tokio::spawn(progress);
+        let report = app.historical_scan(args.instance.instance.as_deref(), options).await;
+        progress.abort();
+        report
+    })?;
+    bar.finish_and_clear();
+    match args.format {
+        Format::Json => print_json(&report)?,
+        Format::Table => {
+            println!(
+                "{}: {} of {} repositories scanned ({} failed, {} empty, {} unchanged), {} findings introduced, {} fixed{}",
+                report.instance,
+                report.done + report.failed,
+                report.total,
+                report.failed,
+                report.empty,
+                report.unchanged,
+                report.findings_introduced,
+                report.findings_fixed,
+                if report.resumed { " (resumed)" } else { "" }
+            );
+            if let Some(why) = &report.halted {
+                println!("stopped early: {why}; run the command again to resume");
+            }
+        }
+    }
+    Ok(if report.halted.is_some() || report.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Loads OSV advisories from an export zip, a directory of records or one JSON file.
+fn load_advisories(path: &std::path::Path) -> anyhow::Result<depwatch_advisories::AdvisoryIndex> {
+    let context = || format!("cannot load advisories from {}", path.display());
+    let loaded = if path.is_dir() {
+        depwatch_advisories::load_dir(path).with_context(context)?
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+        let bytes = std::fs::read(path).with_context(context)?;
+        depwatch_advisories::load_zip(&bytes, &path.display().to_string()).with_context(context)?
+    } else {
+        depwatch_advisories::load_file(path).with_context(context)?
+    };
+    for skipped in loaded.skipped.iter().take(5) {
+        eprintln!("warning: advisory {} skipped: {}", skipped.record, skipped.reason);
+    }
+    if loaded.advisories.is_empty() {
+        bail!("{} holds no OSV advisory that could be read", path.display());
+    }
+    Ok(depwatch_advisories::AdvisoryIndex::from_records(loaded.advisories))
+}
