@@ -6,6 +6,7 @@
 
 mod advisory_db;
 pub mod analysis;
+pub mod catch_up;
 pub mod change_set;
 mod data_dir;
 pub mod event;
@@ -16,6 +17,7 @@ mod logging;
 mod monitoring;
 mod perimeter;
 pub mod ref_filter;
+pub mod ref_plan;
 mod scan;
 pub mod webhook_registration;
 mod worker;

@@ -1,3 +1,5 @@
 //! The monitoring pipeline against the fake Bitbucket.
 
+mod catch_up;
+mod ref_plan;
 mod webhook_registration;
