@@ -39,8 +39,9 @@ pub struct HistoricalScanOptions {
     pub force: bool,
     /// Set to stop the scan after the repositories in flight; the rest stays pending.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// The advisories to match against.
-    pub advisories: Arc<AdvisoryIndex>,
+    /// The advisories to match against; `None` = the advisory database in the store (what
+    /// `depwatch advisories import|sync` filled).
+    pub advisories: Option<Arc<AdvisoryIndex>>,
     pub discovery: DiscoveryOptions,
     pub parse: ParseOptions,
 }
@@ -48,13 +49,20 @@ pub struct HistoricalScanOptions {
 impl HistoricalScanOptions {
     /// Defaults (8 repositories at once, resume when possible) matching against `advisories`.
     pub fn new(advisories: Arc<AdvisoryIndex>) -> Self {
+        HistoricalScanOptions { advisories: Some(advisories), ..HistoricalScanOptions::default() }
+    }
+}
+
+impl Default for HistoricalScanOptions {
+    /// 8 repositories at once, resume when possible, the store's advisory database.
+    fn default() -> Self {
         HistoricalScanOptions {
             concurrency: 8,
             restart: false,
             retry_failed: false,
             force: false,
             cancel: None,
-            advisories,
+            advisories: None,
             discovery: DiscoveryOptions::default(),
             parse: ParseOptions::default(),
         }
@@ -93,6 +101,8 @@ enum RepoError {
     Bitbucket(#[from] depwatch_bitbucket::Error),
     #[error(transparent)]
     Store(#[from] depwatch_store::StoreError),
+    #[error(transparent)]
+    Advisories(#[from] crate::ScanError),
 }
 
 enum RepoOutcome {
@@ -271,7 +281,10 @@ impl App {
             files.insert(path, bytes);
         }
         let analysis = analyze(&files, &plan, &options.parse);
-        let (findings, match_diagnostics) = match_packages(&options.advisories, &analysis.packages);
+        let (findings, match_diagnostics) = match &options.advisories {
+            Some(index) => match_packages(index, &analysis.packages),
+            None => self.match_packages(&analysis.packages)?,
+        };
         let diff = self.store_analysis(
             repo.id,
             &branch.id,

@@ -103,9 +103,10 @@ pub struct ScanArgs {
     /// On resume, scan the repositories that failed last time again.
     #[arg(long)]
     retry_failed: bool,
-    /// OSV advisories to match against: an OSV export (.zip), a directory or a JSON file.
+    /// OSV advisories to match against: an OSV export (.zip), a directory or a JSON file
+    /// (default: the advisory database filled by `depwatch advisories import|sync`).
     #[arg(long, value_name = "PATH")]
-    advisories: PathBuf,
+    advisories: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -328,8 +329,10 @@ fn add(app: &App, args: AddArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(app: &App, args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let index = Arc::new(load_advisories(&args.advisories)?);
-    let mut options = HistoricalScanOptions::new(index);
+    let mut options = match &args.advisories {
+        Some(path) => HistoricalScanOptions::new(Arc::new(load_advisories(path)?)),
+        None => HistoricalScanOptions::default(),
+    };
     options.concurrency = usize::from(args.concurrency);
     options.restart = args.restart;
     options.retry_failed = args.retry_failed;
