@@ -297,7 +297,7 @@ impl App {
         Ok(RepoOutcome::Scanned(Box::new(diff)))
     }
 
-    fn store_analysis(
+    pub(crate) fn store_analysis(
         &self,
         repo: RepositoryId,
         ref_id: &str,
@@ -355,7 +355,7 @@ impl App {
 }
 
 /// Matches packages against an advisory index.
-fn match_packages(
+pub(crate) fn match_packages(
     index: &AdvisoryIndex,
     packages: &[Dependency],
 ) -> (Vec<Finding>, Vec<Diagnostic>) {

@@ -16,6 +16,7 @@ mod intake;
 mod logging;
 mod monitoring;
 mod perimeter;
+mod push_processing;
 pub mod ref_filter;
 pub mod ref_plan;
 mod scan;
@@ -41,6 +42,7 @@ pub use instance::{
     PendingAuthorization, SECRET_STORE_ENV,
 };
 pub use perimeter::InventorySummary;
+pub use push_processing::PushProcessor;
 pub use ref_filter::{RefDecision, RefFilter, RefPattern, RefPatternError};
 pub use worker::{EntryHandler, Handled, Worker, WorkerStats};
 

@@ -1,5 +1,6 @@
 //! The monitoring pipeline against the fake Bitbucket.
 
 mod catch_up;
+mod push;
 mod ref_plan;
 mod webhook_registration;

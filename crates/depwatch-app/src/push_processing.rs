@@ -1,0 +1,204 @@
+//! Processing one inbox entry: a push is planned ref by ref (monitored refs only), each ref is
+//! re-read at its new head when a manifest or lockfile changed (or the ref is new), stored as a
+//! snapshot, and the findings it introduced or fixed are emitted as events. Work is
+//! deduplicated by (repository, ref, commit): a ref already scanned at the pushed commit (a
+//! second delivery, native hook plus plugin, a restart after a kill) is not scanned again.
+
+use crate::analysis::analyze;
+use crate::change_set::RescanReason;
+use crate::event::FindingOrigin;
+use crate::historical_scan::match_packages;
+use crate::instance::now_ms;
+use crate::ref_filter::RefFilter;
+use crate::ref_plan::{plan_ref_change, rescan_reason, RefWork};
+use crate::worker::{EntryHandler, Handled};
+use crate::App;
+use depwatch_advisories::AdvisoryIndex;
+use depwatch_bitbucket::webhook::HookEvent;
+use depwatch_bitbucket::Client;
+use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
+use depwatch_lockfiles::ParseOptions;
+use depwatch_store::{ClaimedInboxEntry, RepositoryRecord};
+use std::sync::Arc;
+
+/// The push pipeline's entry handler.
+pub struct PushProcessor {
+    app: Arc<App>,
+    advisories: Arc<AdvisoryIndex>,
+    filter: RefFilter,
+    discovery: DiscoveryOptions,
+    parse: ParseOptions,
+}
+
+/// What one ref became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RefOutcome {
+    Skipped(String),
+    Gone,
+    AlreadyProcessed,
+    NoManifestChange,
+    Scanned { introduced: usize, fixed: usize },
+}
+
+impl PushProcessor {
+    /// A processor matching against `advisories`, following `filter`.
+    pub fn new(app: Arc<App>, advisories: Arc<AdvisoryIndex>, filter: RefFilter) -> PushProcessor {
+        PushProcessor {
+            app,
+            advisories,
+            filter,
+            discovery: DiscoveryOptions::default(),
+            parse: ParseOptions::default(),
+        }
+    }
+
+    async fn process(&self, entry: &ClaimedInboxEntry) -> Result<Handled, String> {
+        let Some(json) = entry.record.event_json.as_deref() else {
+            return Ok(Handled::Ignored("the delivery carries no event depwatch acts on".into()));
+        };
+        let event: HookEvent = serde_json::from_str(json)
+            .map_err(|e| format!("stored event of {} cannot be read: {e}", entry.record.id))?;
+        let push = match event {
+            HookEvent::Push(push) => push,
+            HookEvent::RepoModified(m) => {
+                return Ok(Handled::Ignored(format!(
+                    "repository {} renamed to {}/{}: identity is refreshed by the next inventory",
+                    m.repository_id, m.new.project_key, m.new.slug
+                )))
+            }
+        };
+        let store = self.app.store();
+        let instance_name = entry.record.instance.as_str();
+        let Some(instance) = store.instance_by_name(instance_name).map_err(|e| e.to_string())?
+        else {
+            return Ok(Handled::Ignored(format!("instance `{instance_name}` is not configured")));
+        };
+        let repos = store.perimeter_repositories(instance.id).map_err(|e| e.to_string())?;
+        let Some(repo) = repos.into_iter().find(|r| r.bb_id == push.repository_id) else {
+            return Ok(Handled::Ignored(format!(
+                "repository {}/{} (id {}) is not monitored",
+                push.project_key, push.repo_slug, push.repository_id
+            )));
+        };
+        if push.ref_changes.is_empty() {
+            return Ok(Handled::Ignored("the push lists no ref changes".into()));
+        }
+        let client = self.app.client(&instance).map_err(|e| e.to_string())?;
+        let default_branch = match &repo.default_branch {
+            Some(b) => Some(b.clone()),
+            None => client
+                .default_branch(&repo.project_key, &repo.slug)
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|r| r.id),
+        };
+        let mut outcomes = Vec::new();
+        let mut acted = false;
+        for change in &push.ref_changes {
+            let work = plan_ref_change(change, default_branch.as_deref(), &self.filter);
+            let outcome = self
+                .apply(&client, &instance.name, &repo, work)
+                .await
+                .map_err(|e| format!("{}: {e}", change.ref_id))?;
+            acted |= !matches!(outcome, RefOutcome::Skipped(_));
+            outcomes.push((change.ref_id.clone(), outcome));
+        }
+        if acted {
+            Ok(Handled::Processed)
+        } else {
+            let reasons: Vec<String> = outcomes
+                .into_iter()
+                .filter_map(|(_, o)| match o {
+                    RefOutcome::Skipped(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            Ok(Handled::Ignored(reasons.join("; ")))
+        }
+    }
+
+    async fn apply(
+        &self,
+        client: &Client,
+        instance: &str,
+        repo: &RepositoryRecord,
+        work: RefWork,
+    ) -> Result<RefOutcome, String> {
+        let store = self.app.store();
+        let (project, slug) = (repo.project_key.as_str(), repo.slug.as_str());
+        match work {
+            RefWork::Skip(reason) => Ok(RefOutcome::Skipped(reason)),
+            RefWork::Gone { ref_id } => {
+                store
+                    .ref_state_set(repo.id, &ref_id, None, true, now_ms())
+                    .map_err(|e| e.to_string())?;
+                Ok(RefOutcome::Gone)
+            }
+            RefWork::Scan { ref_id, from, to, peel } => {
+                let to = if peel {
+                    let tag =
+                        client.tag(project, slug, &ref_id).await.map_err(|e| e.to_string())?;
+                    match tag.commit_id() {
+                        Some(c) => c.to_owned(),
+                        None => {
+                            return Ok(RefOutcome::Skipped(format!("tag {ref_id} has no commit")))
+                        }
+                    }
+                } else {
+                    to
+                };
+                let last = store.latest_snapshot(repo.id, &ref_id).map_err(|e| e.to_string())?;
+                if last.as_ref().is_some_and(|s| s.commit_id == to) {
+                    return Ok(RefOutcome::AlreadyProcessed);
+                }
+                // Compare against what was last scanned on this ref, not only the push's old
+                // commit: a missed push in between may have changed a lockfile.
+                let base =
+                    last.as_ref().map(|s| s.commit_id.clone()).or(from.filter(|_| last.is_some()));
+                let reason = rescan_reason(client, project, slug, base.as_deref(), &to)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if reason.is_none() {
+                    store
+                        .ref_state_set(repo.id, &ref_id, Some(&to), false, now_ms())
+                        .map_err(|e| e.to_string())?;
+                    return Ok(RefOutcome::NoManifestChange);
+                }
+                if let Some(RescanReason::ChangesUnknown(why)) = &reason {
+                    tracing::info!(repository = %format!("{project}/{slug}"), %ref_id, %why, "full rescan");
+                }
+                let listing = client.files(project, slug, &to).await.map_err(|e| e.to_string())?;
+                let planned = plan(&listing, &self.discovery);
+                let mut files = FetchedFiles::new(&listing);
+                for path in planned.files_to_fetch() {
+                    let bytes = client
+                        .raw_file(project, slug, path, &to, self.parse.max_bytes as u64)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    files.insert(path, bytes);
+                }
+                let analysis = analyze(&files, &planned, &self.parse);
+                let (findings, diagnostics) = match_packages(&self.advisories, &analysis.packages);
+                let diff = self
+                    .app
+                    .store_analysis(repo.id, &ref_id, &to, &analysis, &findings, diagnostics)
+                    .map_err(|e| e.to_string())?;
+                store
+                    .ref_state_set(repo.id, &ref_id, Some(&to), false, now_ms())
+                    .map_err(|e| e.to_string())?;
+                let label = format!("{project}/{slug}");
+                self.app.emit_diff(instance, &label, &diff, FindingOrigin::Push);
+                Ok(RefOutcome::Scanned {
+                    introduced: diff.introduced.len(),
+                    fixed: diff.fixed.len(),
+                })
+            }
+        }
+    }
+}
+
+impl EntryHandler for PushProcessor {
+    async fn handle(&self, entry: &ClaimedInboxEntry) -> Result<Handled, String> {
+        self.process(entry).await
+    }
+}
