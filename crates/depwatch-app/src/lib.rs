@@ -42,7 +42,7 @@ pub use instance::{
     PendingAuthorization, SECRET_STORE_ENV,
 };
 pub use perimeter::InventorySummary;
-pub use push_processing::PushProcessor;
+pub use push_processing::{CatchUpReport, PushProcessor};
 pub use ref_filter::{RefDecision, RefFilter, RefPattern, RefPatternError};
 pub use worker::{EntryHandler, Handled, Worker, WorkerStats};
 

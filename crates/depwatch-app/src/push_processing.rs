@@ -5,6 +5,7 @@
 //! second delivery, native hook plus plugin, a restart after a kill) is not scanned again.
 
 use crate::analysis::analyze;
+use crate::catch_up::{missed, monitored_heads, ProcessedRef};
 use crate::change_set::RescanReason;
 use crate::event::FindingOrigin;
 use crate::historical_scan::match_packages;
@@ -194,6 +195,96 @@ impl PushProcessor {
                 })
             }
         }
+    }
+}
+
+/// What a catch-up pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatchUpReport {
+    pub repositories: u64,
+    /// Refs whose head had moved (or that were new) and were processed.
+    pub refs_processed: u64,
+    pub refs_gone: u64,
+    /// `PROJECT/slug: error` per repository that could not be polled.
+    pub errors: Vec<String>,
+}
+
+impl PushProcessor {
+    /// Catch-up polling: for every monitored repository of every instance, compares the
+    /// monitored refs' heads with the last processed commits and processes what was missed.
+    /// Run at start, on resume from sleep, and periodically. A repository that cannot be polled
+    /// is reported and the others go on.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn catch_up(&self) -> Result<CatchUpReport, String> {
+        let store = self.app.store();
+        let mut report = CatchUpReport::default();
+        for instance in store.instances().map_err(|e| e.to_string())? {
+            let client = match self.app.client(&instance) {
+                Ok(c) => c,
+                Err(e) => {
+                    report.errors.push(format!("{}: {e}", instance.name));
+                    continue;
+                }
+            };
+            for repo in store.perimeter_repositories(instance.id).map_err(|e| e.to_string())? {
+                report.repositories += 1;
+                let label = format!("{}/{}", repo.project_key, repo.slug);
+                if let Err(e) =
+                    self.catch_up_repository(&client, &instance.name, &repo, &mut report).await
+                {
+                    tracing::warn!(repository = %label, error = %e, "catch-up failed");
+                    report.errors.push(format!("{label}: {e}"));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn catch_up_repository(
+        &self,
+        client: &Client,
+        instance: &str,
+        repo: &RepositoryRecord,
+        report: &mut CatchUpReport,
+    ) -> Result<(), String> {
+        let default_branch = match &repo.default_branch {
+            Some(b) => Some(b.clone()),
+            None => client
+                .default_branch(&repo.project_key, &repo.slug)
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|r| r.id),
+        };
+        let heads = monitored_heads(
+            client,
+            &repo.project_key,
+            &repo.slug,
+            default_branch.as_deref(),
+            &self.filter,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let processed: Vec<ProcessedRef> = self
+            .app
+            .store()
+            .ref_states(repo.id)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|s| ProcessedRef { ref_id: s.ref_id, head: s.head_commit, gone: s.gone })
+            .collect();
+        for work in missed(&heads, &processed) {
+            match self.apply(client, instance, repo, work).await? {
+                RefOutcome::Gone => report.refs_gone += 1,
+                RefOutcome::Skipped(_) | RefOutcome::AlreadyProcessed => {}
+                RefOutcome::NoManifestChange | RefOutcome::Scanned { .. } => {
+                    report.refs_processed += 1
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,4 +3,5 @@
 mod catch_up;
 mod push;
 mod ref_plan;
+mod sleep;
 mod webhook_registration;
