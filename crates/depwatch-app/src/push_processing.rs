@@ -25,7 +25,8 @@ use std::sync::Arc;
 /// The push pipeline's entry handler.
 pub struct PushProcessor {
     app: Arc<App>,
-    advisories: Arc<AdvisoryIndex>,
+    /// `None`: the store's advisory database (what `depwatch advisories sync` fills).
+    advisories: Option<Arc<AdvisoryIndex>>,
     filter: RefFilter,
     discovery: DiscoveryOptions,
     parse: ParseOptions,
@@ -42,11 +43,22 @@ enum RefOutcome {
 }
 
 impl PushProcessor {
+    /// A processor matching against the store's advisory database, following `filter`.
+    pub fn with_store_advisories(app: Arc<App>, filter: RefFilter) -> PushProcessor {
+        PushProcessor {
+            app,
+            advisories: None,
+            filter,
+            discovery: DiscoveryOptions::default(),
+            parse: ParseOptions::default(),
+        }
+    }
+
     /// A processor matching against `advisories`, following `filter`.
     pub fn new(app: Arc<App>, advisories: Arc<AdvisoryIndex>, filter: RefFilter) -> PushProcessor {
         PushProcessor {
             app,
-            advisories,
+            advisories: Some(advisories),
             filter,
             discovery: DiscoveryOptions::default(),
             parse: ParseOptions::default(),
@@ -179,7 +191,12 @@ impl PushProcessor {
                     files.insert(path, bytes);
                 }
                 let analysis = analyze(&files, &planned, &self.parse);
-                let (findings, diagnostics) = match_packages(&self.advisories, &analysis.packages);
+                let (findings, diagnostics) = match &self.advisories {
+                    Some(index) => match_packages(index, &analysis.packages),
+                    None => {
+                        self.app.match_packages(&analysis.packages).map_err(|e| e.to_string())?
+                    }
+                };
                 let diff = self
                     .app
                     .store_analysis(repo.id, &ref_id, &to, &analysis, &findings, diagnostics)

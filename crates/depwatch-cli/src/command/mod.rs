@@ -5,6 +5,7 @@ mod bitbucket;
 mod db;
 mod inbox;
 mod scan;
+mod serve;
 mod versions;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,9 @@ pub enum Command {
     /// Webhook deliveries received by `depwatch serve` and their state.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
+    /// Run the webhook listener, the push pipeline and catch-up polling headless, printing
+    /// events as JSON lines.
+    Serve(serve::ServeArgs),
     /// Configure Bitbucket instances, list their projects and repositories, run the historical
     /// scan.
     #[command(subcommand)]
@@ -56,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &data_dir),
         Command::Versions(cmd) => versions::run(cmd),
         Command::Inbox(cmd) => inbox::run(cmd, &data_dir),
+        Command::Serve(args) => serve::run(args, &data_dir),
         Command::Bitbucket(cmd) => bitbucket::run(cmd, &data_dir),
     }
 }
