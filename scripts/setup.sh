@@ -4,11 +4,14 @@
 #
 #   scripts/setup.sh          build + run prerequisites
 #   scripts/setup.sh --test   also the test prerequisites (Xvfb, WebKitWebDriver, Chromium, tauri-driver)
+#   scripts/setup.sh --bench  also the benchmark tools (wrk, hyperfine) used by bench/*.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--bench" ]] && want_bench=1
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -17,6 +20,7 @@ BUILD_PKGS=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libs
             libayatana-appindicator3-dev librsvg2-dev pkg-config)
 RUN_PKGS=(xvfb xauth dbus-x11)
 TEST_PKGS=(webkit2gtk-driver x11-utils xdotool imagemagick chromium trayer dbus)
+BENCH_PKGS=(wrk hyperfine openssl)
 
 install_apt() {
   local missing=()
@@ -36,6 +40,7 @@ case "$(uname -s)" in
     if command -v apt-get >/dev/null; then
       pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
       ((want_test)) && pkgs+=("${TEST_PKGS[@]}")
+      ((want_bench)) && pkgs+=("${BENCH_PKGS[@]}")
       install_apt "${pkgs[@]}"
     else
       say "not a Debian/Ubuntu system: install the equivalents of: ${BUILD_PKGS[*]} (see https://v2.tauri.app/start/prerequisites/)"

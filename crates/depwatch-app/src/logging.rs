@@ -24,6 +24,11 @@ const KEPT_LOG_FILES: usize = 14;
 /// `info`; human-readable lines to stderr and to `<data>/logs/depwatch.YYYY-MM-DD.log`.
 pub fn init_logging(data_dir: &DataDir, program: &str) -> Result<LogGuard, LoggingError> {
     let dir = data_dir.log_dir();
+    // The appender prunes old files at start and complains when the folder is missing.
+    std::fs::create_dir_all(&dir).map_err(|e| LoggingError::File {
+        dir: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(program)
