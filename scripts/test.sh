@@ -31,7 +31,9 @@ step "UI unit tests"
 npm --prefix ui test
 
 step "UI end-to-end (headless Chromium, mock backend)"
-npm --prefix ui run test:e2e
+# Screenshots go to target/ so a test run leaves the committed docs/screenshots untouched;
+# `npm --prefix ui run test:e2e` alone refreshes those.
+E2E_SHOTS_DIR="$PWD/target/ui-screenshots" npm --prefix ui run test:e2e
 
 step "desktop end-to-end (real window under Xvfb, tauri-driver + WebKitWebDriver)"
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \

@@ -1,7 +1,8 @@
 // End-to-end walk of the UI in Debian's Chromium against the mock backend.
 // Serves ui/dist with `vite preview` on a free port, visits every main screen, performs an
 // acknowledge, and saves light and dark screenshots to docs/screenshots/ at the repo top level.
-// Usage: npm run test:e2e   (builds first). Env: CHROMIUM=/path/to/chromium, E2E_SHOTS=0 to skip shots.
+// Usage: npm run test:e2e   (builds first). Env: CHROMIUM=/path/to/chromium, E2E_SHOTS=0 to skip shots,
+// E2E_SHOTS_DIR=dir to write them elsewhere (the test command does, so a test run leaves docs/ alone).
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -12,7 +13,9 @@ import { scenarios } from "./scenarios.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const uiDir = resolve(here, "..");
-const shotsDir = resolve(uiDir, "..", "docs", "screenshots");
+const shotsDir = process.env.E2E_SHOTS_DIR
+  ? resolve(process.env.E2E_SHOTS_DIR)
+  : resolve(uiDir, "..", "docs", "screenshots");
 const takeShots = process.env.E2E_SHOTS !== "0";
 
 function freePort() {
