@@ -29,6 +29,10 @@ pub struct FindingSummary {
     pub package: String,
     pub version: String,
     pub severity: String,
+    /// `vulnerability`, or an informational kind (`unmaintained`, `unsound`, `notice`).
+    pub kind: String,
+    /// The advisory's one-line summary, when it has one.
+    pub summary: Option<String>,
     pub manifest: String,
 }
 

@@ -339,6 +339,8 @@ impl App {
             package: f.package.clone(),
             version: f.version.clone(),
             severity: f.severity.clone(),
+            kind: f.kind.clone(),
+            summary: f.summary.clone(),
             manifest: f.manifest.clone(),
         };
         for f in &diff.introduced {
