@@ -5,6 +5,7 @@
 //! shell turns what it returns into UI updates.
 
 mod advisory_db;
+pub mod alert;
 pub mod analysis;
 pub mod catch_up;
 pub mod change_set;

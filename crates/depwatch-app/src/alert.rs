@@ -1,0 +1,484 @@
+//! Which finding events become desktop notifications, and how they are grouped.
+//!
+//! Pure policy: the shell collects the finding events of a short window into a batch, asks
+//! [`AlertPlanner::plan`] what to show, and delivers the answers with the platform's
+//! notification service. Baselines (the historical scan) never notify; a push with new findings
+//! gives one notification naming its worst advisory; many at once give one digest; quiet hours
+//! hold everything back until they end, then deliver one digest.
+
+use crate::event::{Event, FindingOrigin, FindingSummary};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Severity ranks, worst first, as findings store them.
+const SEVERITY_ORDER: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
+
+/// Rank of a severity string: 0 = critical … 4 = unknown (and anything unrecognised).
+pub fn severity_rank(severity: &str) -> usize {
+    SEVERITY_ORDER.iter().position(|s| *s == severity).unwrap_or(SEVERITY_ORDER.len() - 1)
+}
+
+/// Quiet hours in local time; `start > end` spans midnight (22:00–07:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    /// Minutes after local midnight.
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+impl QuietHours {
+    /// Parses `HH:MM` bounds as the settings screen writes them.
+    pub fn parse(start: &str, end: &str) -> Option<QuietHours> {
+        Some(QuietHours { start_minute: minute_of_day(start)?, end_minute: minute_of_day(end)? })
+    }
+
+    /// Whether `minute` (minutes after local midnight) falls inside the quiet hours.
+    pub fn contains(&self, minute: u16) -> bool {
+        match self.start_minute.cmp(&self.end_minute) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => (self.start_minute..self.end_minute).contains(&minute),
+            std::cmp::Ordering::Greater => minute >= self.start_minute || minute < self.end_minute,
+        }
+    }
+}
+
+fn minute_of_day(text: &str) -> Option<u16> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// What the user asked to be told about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertPolicy {
+    /// `critical`, `high`, `medium`, `low` or `unknown`: findings below it stay silent.
+    pub minimum_severity: String,
+    /// More findings than this in one batch become one digest.
+    pub digest_threshold: usize,
+    pub quiet_hours: Option<QuietHours>,
+    /// Also notify for unmaintained / unsound / notice.
+    pub include_informational: bool,
+}
+
+impl Default for AlertPolicy {
+    fn default() -> Self {
+        AlertPolicy {
+            minimum_severity: "low".to_owned(),
+            digest_threshold: 5,
+            quiet_hours: None,
+            include_informational: false,
+        }
+    }
+}
+
+/// How insistent a notification is (maps to the platform's urgency where there is one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    Low,
+    Normal,
+    Critical,
+}
+
+fn urgency_of(severity: &str, kind: &str) -> Urgency {
+    if kind != "vulnerability" {
+        return Urgency::Low;
+    }
+    match severity_rank(severity) {
+        0 | 1 => Urgency::Critical,
+        2 => Urgency::Normal,
+        _ => Urgency::Low,
+    }
+}
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub title: String,
+    pub body: String,
+    pub urgency: Urgency,
+    /// Finding the notification opens when clicked: the worst one it mentions.
+    pub open_finding: i64,
+    /// Every finding it stands for: when all are fixed the notification can be withdrawn.
+    pub finding_ids: Vec<i64>,
+}
+
+/// A finding that may be worth a notification, with why it appeared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub origin: FindingOrigin,
+    pub finding: FindingSummary,
+}
+
+impl Candidate {
+    /// The candidate an event carries: new findings from pushes and advisory refreshes. The
+    /// historical scan is a baseline, and fixes are handled by [`AlertPlanner::fixed`].
+    pub fn from_event(event: &Event) -> Option<Candidate> {
+        match event {
+            Event::FindingIntroduced { origin, finding }
+                if *origin != FindingOrigin::HistoricalScan =>
+            {
+                Some(Candidate { origin: *origin, finding: finding.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Turns batches of candidates into notifications, holding them through quiet hours.
+#[derive(Debug, Default)]
+pub struct AlertPlanner {
+    held: Vec<Candidate>,
+}
+
+impl AlertPlanner {
+    pub fn new() -> AlertPlanner {
+        AlertPlanner::default()
+    }
+
+    /// Findings waiting for the quiet hours to end.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// The notifications for one batch, at `minute` local time. Inside quiet hours the batch is
+    /// held and nothing is returned; the first call outside them delivers what was held as one
+    /// digest (plus the batch itself).
+    pub fn plan(&mut self, batch: Vec<Candidate>, policy: &AlertPolicy, minute: u16) -> Vec<Alert> {
+        let wanted: Vec<Candidate> = batch.into_iter().filter(|c| is_wanted(c, policy)).collect();
+        if policy.quiet_hours.is_some_and(|q| q.contains(minute)) {
+            self.held.extend(wanted);
+            return Vec::new();
+        }
+        let mut alerts = Vec::new();
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            alerts.extend(digest(&held, "During quiet hours: "));
+        }
+        if wanted.is_empty() {
+            return alerts;
+        }
+        let groups = group_by_push(&wanted);
+        if groups.len() > 1 && wanted.len() > policy.digest_threshold {
+            alerts.extend(digest(&wanted, ""));
+        } else {
+            alerts.extend(groups.values().filter_map(|g| per_push(g, policy)));
+        }
+        alerts
+    }
+}
+
+fn is_wanted(c: &Candidate, policy: &AlertPolicy) -> bool {
+    if c.finding.kind != "vulnerability" {
+        return policy.include_informational;
+    }
+    severity_rank(&c.finding.severity) <= severity_rank(&policy.minimum_severity)
+}
+
+/// Groups candidates by the push (or advisory refresh) that produced them, keeping order.
+fn group_by_push(
+    candidates: &[Candidate],
+) -> BTreeMap<(String, String, String, String), Vec<&Candidate>> {
+    let mut groups: BTreeMap<_, Vec<&Candidate>> = BTreeMap::new();
+    for c in candidates {
+        let f = &c.finding;
+        let commit = match c.origin {
+            FindingOrigin::Push => f.commit_id.clone(),
+            // One advisory refresh of one repository is one group, whatever the commit.
+            _ => String::new(),
+        };
+        groups
+            .entry((f.instance.clone(), f.repository.clone(), f.ref_id.clone(), commit))
+            .or_default()
+            .push(c);
+    }
+    groups
+}
+
+fn worst<'a>(candidates: impl IntoIterator<Item = &'a Candidate>) -> Option<&'a Candidate> {
+    candidates.into_iter().min_by(|a, b| {
+        let kind_rank = |c: &Candidate| usize::from(c.finding.kind != "vulnerability");
+        (kind_rank(a), severity_rank(&a.finding.severity), &a.finding.advisory_id).cmp(&(
+            kind_rank(b),
+            severity_rank(&b.finding.severity),
+            &b.finding.advisory_id,
+        ))
+    })
+}
+
+fn branch_name(ref_id: &str) -> &str {
+    ref_id
+        .strip_prefix("refs/heads/")
+        .or_else(|| ref_id.strip_prefix("refs/tags/"))
+        .unwrap_or(ref_id)
+}
+
+fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+fn finding_line(f: &FindingSummary) -> String {
+    let what = if f.kind == "vulnerability" { f.severity.as_str() } else { f.kind.as_str() };
+    let mut line = format!("{} in {} {} ({what})", f.advisory_id, f.package, f.version);
+    if let Some(summary) = f.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+        line.push_str(": ");
+        line.push_str(summary.trim());
+    }
+    line
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn per_push(group: &[&Candidate], policy: &AlertPolicy) -> Option<Alert> {
+    let top = worst(group.iter().copied())?;
+    let f = &top.finding;
+    let count = group.len();
+    let noun = if group.iter().all(|c| c.finding.kind != "vulnerability") {
+        ("warning", "warnings")
+    } else {
+        ("vulnerable dependency", "vulnerable dependencies")
+    };
+    let what =
+        if count == 1 { format!("new {}", noun.0) } else { format!("{count} new {}", noun.1) };
+    let title = match top.origin {
+        FindingOrigin::Push => format!("{what} in {}", f.repository),
+        _ => format!("New advisory affects {}", f.repository),
+    };
+    let mut body = match top.origin {
+        FindingOrigin::Push if f.commit_id.is_empty() => format!("{}\n", branch_name(&f.ref_id)),
+        FindingOrigin::Push => {
+            format!("{} @ {}\n", branch_name(&f.ref_id), short_commit(&f.commit_id))
+        }
+        _ => format!("{}\n", branch_name(&f.ref_id)),
+    };
+    body.push_str(&finding_line(f));
+    if count > 1 {
+        body.push_str(&format!("\nand {} more", count - 1));
+        if count > policy.digest_threshold {
+            body.push_str(" — open depwatch for the list");
+        }
+    }
+    Some(Alert {
+        title: capitalize(title),
+        body,
+        urgency: urgency_of(&f.severity, &f.kind),
+        open_finding: f.finding_id,
+        finding_ids: group.iter().map(|c| c.finding.finding_id).collect(),
+    })
+}
+
+fn digest(candidates: &[Candidate], prefix: &str) -> Option<Alert> {
+    let top = worst(candidates)?;
+    let mut repositories: Vec<&str> =
+        candidates.iter().map(|c| c.finding.repository.as_str()).collect();
+    repositories.sort_unstable();
+    repositories.dedup();
+    let title = format!(
+        "{prefix}{} in {}",
+        plural(candidates.len(), "new finding", "new findings"),
+        plural(repositories.len(), "repository", "repositories")
+    );
+    let mut per_severity: BTreeMap<usize, usize> = BTreeMap::new();
+    for c in candidates.iter().filter(|c| c.finding.kind == "vulnerability") {
+        *per_severity.entry(severity_rank(&c.finding.severity)).or_default() += 1;
+    }
+    let informational = candidates.iter().filter(|c| c.finding.kind != "vulnerability").count();
+    let mut counts: Vec<String> =
+        per_severity.iter().map(|(rank, n)| format!("{n} {}", SEVERITY_ORDER[*rank])).collect();
+    if informational > 0 {
+        counts.push(plural(informational, "warning", "warnings"));
+    }
+    let body = format!(
+        "{}\nWorst: {} ({})",
+        counts.join(", "),
+        finding_line(&top.finding),
+        top.finding.repository
+    );
+    Some(Alert {
+        title: capitalize(title),
+        body,
+        urgency: candidates
+            .iter()
+            .map(|c| urgency_of(&c.finding.severity, &c.finding.kind))
+            .max_by_key(|u| *u as u8)
+            .unwrap_or(Urgency::Low),
+        open_finding: top.finding.finding_id,
+        finding_ids: candidates.iter().map(|c| c.finding.finding_id).collect(),
+    })
+}
+
+fn capitalize(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: i64, repo: &str, commit: &str, severity: &str, kind: &str) -> FindingSummary {
+        FindingSummary {
+            finding_id: id,
+            instance: "corp".into(),
+            repository: repo.into(),
+            ref_id: "refs/heads/main".into(),
+            commit_id: commit.into(),
+            advisory_id: format!("GHSA-{id:04}"),
+            package: "lodash".into(),
+            version: "4.17.20".into(),
+            severity: severity.into(),
+            kind: kind.into(),
+            summary: Some("Prototype pollution".into()),
+            manifest: "package-lock.json".into(),
+        }
+    }
+
+    fn push(f: FindingSummary) -> Candidate {
+        Candidate { origin: FindingOrigin::Push, finding: f }
+    }
+
+    #[test]
+    fn historical_scan_findings_never_become_candidates() {
+        let f = finding(1, "SHOP/web", "abc", "critical", "vulnerability");
+        let scan =
+            Event::FindingIntroduced { origin: FindingOrigin::HistoricalScan, finding: f.clone() };
+        let pushed = Event::FindingIntroduced { origin: FindingOrigin::Push, finding: f.clone() };
+        let fixed = Event::FindingFixed { origin: FindingOrigin::Push, finding: f };
+        assert_eq!(Candidate::from_event(&scan), None);
+        assert_eq!(Candidate::from_event(&fixed), None);
+        assert!(Candidate::from_event(&pushed).is_some());
+    }
+
+    #[test]
+    fn one_push_gives_one_notification_naming_the_worst_advisory() {
+        let mut planner = AlertPlanner::new();
+        let batch = vec![
+            push(finding(1, "SHOP/web", "0123456789abcdef", "medium", "vulnerability")),
+            push(finding(2, "SHOP/web", "0123456789abcdef", "critical", "vulnerability")),
+        ];
+        let alerts = planner.plan(batch, &AlertPolicy::default(), 600);
+        assert_eq!(alerts.len(), 1);
+        let a = &alerts[0];
+        assert_eq!(a.title, "2 new vulnerable dependencies in SHOP/web");
+        assert_eq!(
+            a.body,
+            "main @ 0123456789ab\nGHSA-0002 in lodash 4.17.20 (critical): Prototype pollution\nand 1 more"
+        );
+        assert_eq!(a.urgency, Urgency::Critical);
+        assert_eq!(a.open_finding, 2);
+        assert_eq!(a.finding_ids, vec![1, 2]);
+    }
+
+    #[test]
+    fn findings_below_the_minimum_severity_and_informational_ones_stay_silent() {
+        let mut planner = AlertPlanner::new();
+        let policy = AlertPolicy { minimum_severity: "high".into(), ..AlertPolicy::default() };
+        let batch = vec![
+            push(finding(1, "SHOP/web", "c1", "medium", "vulnerability")),
+            push(finding(2, "SHOP/web", "c1", "unknown", "unmaintained")),
+        ];
+        assert!(planner.plan(batch.clone(), &policy, 600).is_empty());
+        let policy = AlertPolicy { include_informational: true, ..policy };
+        let alerts = planner.plan(batch, &policy, 600);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].title, "New warning in SHOP/web");
+        assert_eq!(alerts[0].urgency, Urgency::Low);
+    }
+
+    #[test]
+    fn many_pushes_at_once_become_one_digest() {
+        let mut planner = AlertPlanner::new();
+        let policy = AlertPolicy { digest_threshold: 3, ..AlertPolicy::default() };
+        let batch: Vec<Candidate> = (1..=6)
+            .map(|i| {
+                let severity = if i == 4 { "high" } else { "low" };
+                push(finding(
+                    i,
+                    &format!("SHOP/repo{}", i % 3),
+                    &format!("c{i}"),
+                    severity,
+                    "vulnerability",
+                ))
+            })
+            .collect();
+        let alerts = planner.plan(batch, &policy, 600);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].title, "6 new findings in 3 repositories");
+        assert!(
+            alerts[0].body.starts_with("1 high, 5 low\nWorst: GHSA-0004"),
+            "{}",
+            alerts[0].body
+        );
+        assert_eq!(alerts[0].urgency, Urgency::Critical);
+        assert_eq!(alerts[0].open_finding, 4);
+    }
+
+    #[test]
+    fn a_few_pushes_below_the_threshold_notify_one_by_one() {
+        let mut planner = AlertPlanner::new();
+        let batch = vec![
+            push(finding(1, "SHOP/web", "c1", "high", "vulnerability")),
+            push(finding(2, "SHOP/api", "c2", "high", "vulnerability")),
+        ];
+        let alerts = planner.plan(batch, &AlertPolicy::default(), 600);
+        let titles: Vec<&str> = alerts.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["New vulnerable dependency in SHOP/api", "New vulnerable dependency in SHOP/web"]
+        );
+    }
+
+    #[test]
+    fn a_push_without_a_known_commit_names_only_the_branch() {
+        let mut planner = AlertPlanner::new();
+        let hit = push(finding(9, "SHOP/web", "", "high", "vulnerability"));
+        let alerts = planner.plan(vec![hit], &AlertPolicy::default(), 600);
+        assert_eq!(alerts[0].body.lines().next(), Some("main"));
+    }
+
+    #[test]
+    fn quiet_hours_hold_alerts_and_deliver_one_digest_afterwards() {
+        let mut planner = AlertPlanner::new();
+        let policy = AlertPolicy {
+            quiet_hours: QuietHours::parse("22:00", "07:00"),
+            ..AlertPolicy::default()
+        };
+        let at_night = 23 * 60;
+        let early = 6 * 60 + 59;
+        let morning = 7 * 60;
+        assert!(planner
+            .plan(
+                vec![push(finding(1, "SHOP/web", "c1", "high", "vulnerability"))],
+                &policy,
+                at_night
+            )
+            .is_empty());
+        assert!(planner
+            .plan(vec![push(finding(2, "SHOP/api", "c2", "low", "vulnerability"))], &policy, early)
+            .is_empty());
+        assert_eq!(planner.held(), 2);
+        let alerts = planner.plan(Vec::new(), &policy, morning);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].title, "During quiet hours: 2 new findings in 2 repositories");
+        assert_eq!(alerts[0].finding_ids, vec![1, 2]);
+        assert_eq!(planner.held(), 0);
+    }
+
+    #[test]
+    fn quiet_hours_parse_and_wrap_midnight() {
+        let q = QuietHours::parse("22:30", "06:15").unwrap();
+        assert!(q.contains(22 * 60 + 30) && q.contains(0) && q.contains(6 * 60 + 14));
+        assert!(!q.contains(6 * 60 + 15) && !q.contains(12 * 60));
+        let day = QuietHours::parse("12:00", "13:00").unwrap();
+        assert!(day.contains(12 * 60 + 59) && !day.contains(13 * 60));
+        assert!(!QuietHours::parse("08:00", "08:00").unwrap().contains(8 * 60));
+        assert_eq!(QuietHours::parse("24:00", "07:00"), None);
+        assert_eq!(QuietHours::parse("7", "08:00"), None);
+    }
+}
