@@ -26,6 +26,24 @@ describe("App shell", () => {
     expect(await screen.findByRole("button", { name: /monitoring paused/i })).toBeInTheDocument();
   });
 
+  it("opens the finding a clicked notification names (event open-finding)", async () => {
+    window.location.hash = "#/";
+    let clicked: ((p: { findingId: number }) => void) | null = null;
+    const backend = testBackend({
+      onOpenFinding: (h) => {
+        clicked = h;
+        return Promise.resolve(() => {});
+      },
+    });
+    const [target] = await backend.listFindings({ states: ["closed"] });
+    render(<App backend={backend} />);
+    await waitFor(() => expect(clicked).not.toBeNull());
+    clicked!({ findingId: target!.id });
+    const detail = await screen.findByRole("complementary", { name: "Finding details" });
+    await waitFor(() => expect(detail).toHaveTextContent(target!.advisoryId));
+    expect(window.location.hash).toBe(`#/findings/open/${target!.id}`);
+  });
+
   it("renders the backend error message when app_info fails", async () => {
     const backend = testBackend({ appInfo: () => Promise.reject(new BackendError("database", "Database is locked by another depwatch process.")) });
     render(<App backend={backend} />);

@@ -38,6 +38,19 @@ export function App({ backend }: { backend: Backend }) {
 
 function Shell() {
   const route = useRoute();
+  const backend = useBackend();
+  useEffect(() => {
+    // A clicked desktop notification opens its finding.
+    let unsub: (() => void) | null = null;
+    let live = true;
+    backend
+      .onOpenFinding((p) => navigate({ name: "findings", focus: p.findingId }))
+      .then((u) => (live ? (unsub = u) : u()));
+    return () => {
+      live = false;
+      unsub?.();
+    };
+  }, [backend]);
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
       const target = e.target as HTMLElement | null;
@@ -114,7 +127,7 @@ function Screen({ route }: { route: Route }) {
     case "repository":
       return <RepositoryScreen id={route.id} tab={route.tab} />;
     case "findings":
-      return <FindingsScreen key={route.filter ?? "all"} preset={route.filter} />;
+      return <FindingsScreen key={`${route.filter ?? "all"}:${route.focus ?? ""}`} preset={route.filter} focus={route.focus} />;
     case "advisory":
       return <AdvisoryScreen id={route.id} />;
     case "settings":

@@ -11,6 +11,7 @@ describe("router", () => {
       { name: "settings" },
       { name: "findings", filter: "critical" },
       { name: "findings", filter: "informational" },
+      { name: "findings", focus: 31 },
     ] as const;
     for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
   });

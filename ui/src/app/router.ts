@@ -13,7 +13,7 @@ export type Route =
   | { name: "scan" }
   | { name: "repositories" }
   | { name: "repository"; id: number; tab: string }
-  | { name: "findings"; filter?: FindingsPreset }
+  | { name: "findings"; filter?: FindingsPreset; focus?: number }
   | { name: "advisory"; id: string }
   | { name: "settings" };
 
@@ -27,6 +27,9 @@ export function parseRoute(hash: string): Route {
     case "repositories":
     case "findings":
     case "settings":
+      if (head === "findings" && arg === "open" && tab !== undefined && /^\d+$/.test(tab)) {
+        return { name: "findings", focus: Number(tab) };
+      }
       if (head === "findings" && arg !== undefined && ((SEVERITIES as readonly string[]).includes(arg) || arg === "informational")) {
         return { name: "findings", filter: arg as FindingsPreset };
       }
@@ -49,6 +52,7 @@ export function href(route: Route): string {
     case "advisory":
       return `#/advisories/${encodeURIComponent(route.id)}`;
     case "findings":
+      if (route.focus !== undefined) return `#/findings/open/${route.focus}`;
       return route.filter ? `#/findings/${route.filter}` : "#/findings";
     default:
       return `#/${route.name}`;

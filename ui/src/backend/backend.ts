@@ -11,6 +11,7 @@ import type {
   Finding,
   FindingFilter,
   MonitoringChanged,
+  OpenFinding,
   OAuthPending,
   OAuthSetup,
   OAuthStatus,
@@ -42,6 +43,9 @@ export interface Backend {
   onMonitoringChanged(handler: (payload: MonitoringChanged) => void): Promise<Unsubscribe>;
   /** event `data-changed` */
   onDataChanged(handler: (payload: DataChanged) => void): Promise<Unsubscribe>;
+  /** event `open-finding` — a desktop notification was clicked; the shell has already shown
+   * and focused the window. */
+  onOpenFinding(handler: (payload: OpenFinding) => void): Promise<Unsubscribe>;
 
   // Connection
   /** `get_connection` {} */

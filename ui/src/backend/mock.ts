@@ -681,6 +681,7 @@ export function createMockBackend(options: MockOptions = {}): Backend {
       }),
     onMonitoringChanged: (h) => subscribe("monitoring-changed", h),
     onDataChanged: (h) => subscribe("data-changed", h),
+    onOpenFinding: (h) => subscribe("open-finding", h),
 
     getConnection: () => respond(() => connection),
     testConnection: (req) => respond(() => testResult(req)),

@@ -21,6 +21,7 @@ export function createTauriBackend(): Backend {
     setMonitoring: (paused) => call("set_monitoring", { paused }),
     onMonitoringChanged: (h) => on("monitoring-changed", h),
     onDataChanged: (h) => on("data-changed", h),
+    onOpenFinding: (h) => on("open-finding", h),
 
     getConnection: () => call("get_connection"),
     testConnection: (request) => call("test_connection", { request }),

@@ -31,6 +31,11 @@ export interface MonitoringChanged {
   monitoring: MonitoringState;
 }
 
+/** Payload of event `open-finding`: the user clicked a desktop notification about this finding. */
+export interface OpenFinding {
+  findingId: number;
+}
+
 /** Payload of event `data-changed`: tells open screens which data to reload. */
 export interface DataChanged {
   scope: "findings" | "repositories" | "scan" | "settings" | "connection" | "perimeter" | "advisories";

@@ -13,13 +13,15 @@ const STATES: FindingState[] = ["open", "acknowledged", "closed", "ignored"];
 type KindFilter = "vulnerability" | "informational";
 
 /** Findings table with filters and a detail side panel; used across repositories and within one. */
-export function FindingsView({ repositoryId = null, label = "Findings", preset }: { repositoryId?: number | null; label?: string; preset?: FindingsPreset }) {
+export function FindingsView({ repositoryId = null, label = "Findings", preset, focus }: { repositoryId?: number | null; label?: string; preset?: FindingsPreset; focus?: number }) {
   const [severities, setSeverities] = useState<Severity[]>(preset && preset !== "informational" ? [preset] : []);
-  const [states, setStates] = useState<FindingState[]>(["open", "acknowledged"]);
+  // Opened from a notification: show every state, so the finding is there even if it was
+  // closed or fixed meanwhile.
+  const [states, setStates] = useState<FindingState[]>(focus === undefined ? ["open", "acknowledged"] : STATES);
   const [kinds, setKinds] = useState<KindFilter[]>(preset === "informational" ? ["informational"] : preset ? ["vulnerability"] : []);
   const [query, setQuery] = useState("");
   const [debounced, setDebounced] = useState("");
-  const [selected, setSelected] = useState<number | null>(null);
+  const [selected, setSelected] = useState<number | null>(focus ?? null);
   useEffect(() => {
     const t = setTimeout(() => setDebounced(query), 150);
     return () => clearTimeout(t);
@@ -80,7 +82,7 @@ export function FindingsView({ repositoryId = null, label = "Findings", preset }
   );
 }
 
-export function FindingsScreen({ preset }: { preset?: FindingsPreset }) {
+export function FindingsScreen({ preset, focus }: { preset?: FindingsPreset; focus?: number }) {
   return (
     <div className="page">
       <div className="page-header">
@@ -89,7 +91,7 @@ export function FindingsScreen({ preset }: { preset?: FindingsPreset }) {
           <div className="subtitle">Across every monitored repository and branch</div>
         </div>
       </div>
-      <FindingsView preset={preset} />
+      <FindingsView preset={preset} focus={focus} />
     </div>
   );
 }
