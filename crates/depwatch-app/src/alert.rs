@@ -318,6 +318,67 @@ fn capitalize(text: String) -> String {
     }
 }
 
+/// How things stand overall: the tray icon's colour and tooltip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Standing {
+    pub level: StandingLevel,
+    /// One line: `3 critical, 1 high, 2 warnings` or `No open findings`.
+    pub summary: String,
+}
+
+/// Green, amber or red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StandingLevel {
+    /// Nothing open.
+    Clear,
+    /// Medium, low or unrated vulnerabilities, or informational warnings.
+    Warning,
+    /// A critical or high vulnerability is open (acknowledged ones count: they stay red).
+    Alert,
+}
+
+impl Standing {
+    /// Sums open and acknowledged findings per kind and severity.
+    pub fn from_tally(tally: &[depwatch_store::FindingTally]) -> Standing {
+        let mut per_severity = [0u64; SEVERITY_ORDER.len()];
+        let mut warnings = 0u64;
+        for t in tally {
+            if t.kind == "vulnerability" {
+                if let Some(slot) = per_severity.get_mut(severity_rank(&t.severity)) {
+                    *slot += t.count;
+                }
+            } else {
+                warnings += t.count;
+            }
+        }
+        let level = if per_severity[0] + per_severity[1] > 0 {
+            StandingLevel::Alert
+        } else if per_severity.iter().sum::<u64>() + warnings > 0 {
+            StandingLevel::Warning
+        } else {
+            StandingLevel::Clear
+        };
+        let mut parts: Vec<String> = per_severity
+            .iter()
+            .zip(SEVERITY_ORDER)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, name)| format!("{n} {name}"))
+            .collect();
+        if warnings > 0 {
+            parts.push(if warnings == 1 {
+                "1 warning".to_owned()
+            } else {
+                format!("{warnings} warnings")
+            });
+        }
+        let summary =
+            if parts.is_empty() { "No open findings".to_owned() } else { parts.join(", ") };
+        Standing { level, summary }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +529,39 @@ mod tests {
         assert_eq!(alerts[0].title, "During quiet hours: 2 new findings in 2 repositories");
         assert_eq!(alerts[0].finding_ids, vec![1, 2]);
         assert_eq!(planner.held(), 0);
+    }
+
+    #[test]
+    fn standing_is_red_for_critical_or_high_amber_for_the_rest_green_when_clear() {
+        let t = |kind: &str, severity: &str, count| depwatch_store::FindingTally {
+            kind: kind.into(),
+            severity: severity.into(),
+            count,
+        };
+        let clear = Standing::from_tally(&[]);
+        assert_eq!(
+            clear,
+            Standing { level: StandingLevel::Clear, summary: "No open findings".into() }
+        );
+        let amber =
+            Standing::from_tally(&[t("vulnerability", "medium", 2), t("notice", "unknown", 1)]);
+        assert_eq!(
+            amber,
+            Standing { level: StandingLevel::Warning, summary: "2 medium, 1 warning".into() }
+        );
+        let red = Standing::from_tally(&[
+            t("vulnerability", "low", 1),
+            t("vulnerability", "critical", 3),
+            t("unsound", "unknown", 2),
+            t("vulnerability", "high", 1),
+        ]);
+        assert_eq!(
+            red,
+            Standing {
+                level: StandingLevel::Alert,
+                summary: "3 critical, 1 high, 1 low, 2 warnings".into()
+            }
+        );
     }
 
     #[test]

@@ -199,4 +199,35 @@ impl Store {
             .execute(rusqlite::params![id.0, state.as_str(), reason, comment, until_ms])?;
         Ok(n == 1)
     }
+
+    /// Findings still present and not dealt with (open or acknowledged) on monitored
+    /// repositories, counted per (kind, severity): what the tray colour and tooltip show.
+    pub fn open_finding_tally(&self) -> Result<Vec<FindingTally>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.kind, f.severity, COUNT(*) FROM finding f
+             JOIN repository r ON r.id = f.repository_id
+             WHERE f.fixed_at IS NULL AND f.state IN ('open', 'acknowledged') AND r.monitored = 1
+             GROUP BY f.kind, f.severity",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let count: i64 = r.get(2)?;
+                Ok(FindingTally {
+                    kind: r.get(0)?,
+                    severity: r.get(1)?,
+                    count: u64::try_from(count).unwrap_or(0),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// How many unresolved findings share a kind and a severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingTally {
+    pub kind: String,
+    pub severity: String,
+    pub count: u64,
 }

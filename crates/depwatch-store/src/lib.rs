@@ -23,7 +23,9 @@ pub use advisory::{
     StoredAdvisory, SyncOutcome, SyncResult,
 };
 pub use error::StoreError;
-pub use finding::{FindingFilter, FindingId, FindingRecord, FindingState, NewFinding};
+pub use finding::{
+    FindingFilter, FindingId, FindingRecord, FindingState, FindingTally, NewFinding,
+};
 pub use inbox::{
     ClaimedInboxEntry, InboxId, InboxRecord, InboxState, InsertOutcome, NewInboxEntry,
 };

@@ -340,6 +340,38 @@ mod tests {
     }
 
     #[test]
+    fn the_tally_counts_unresolved_findings_still_present() {
+        let (store, repo) = store_with_repo();
+        let mut low = finding("C", "regex", "1.0.0");
+        low.severity = "low".into();
+        let mut info = finding("D", "term", "0.5.0");
+        info.kind = "unmaintained".into();
+        info.severity = "unknown".into();
+        let first = [finding("A", "time", "0.1.43"), finding("B", "smallvec", "0.6.9"), low, info];
+        let diff = store.store_snapshot(&snap(repo, "c1", 1, &first)).unwrap();
+        let b = diff.introduced.iter().find(|f| f.advisory_id == "B").unwrap().id;
+        store.finding_set_state(b, FindingState::Acknowledged, None, None, None).unwrap();
+        let c = diff.introduced.iter().find(|f| f.advisory_id == "C").unwrap().id;
+        store.finding_set_state(c, FindingState::Closed, Some("mitigated"), None, None).unwrap();
+        // A is fixed by the next commit; B (acknowledged) and D stay.
+        store.store_snapshot(&snap(repo, "c2", 2, &first[1..])).unwrap();
+        let mut tally: Vec<(String, String, u64)> = store
+            .open_finding_tally()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.kind, t.severity, t.count))
+            .collect();
+        tally.sort();
+        assert_eq!(
+            tally,
+            [
+                ("unmaintained".to_owned(), "unknown".to_owned(), 1),
+                ("vulnerability".to_owned(), "high".to_owned(), 1),
+            ]
+        );
+    }
+
+    #[test]
     fn successive_snapshots_attribute_introduced_and_fixed_findings() {
         let (store, repo) = store_with_repo();
         let first = [finding("A", "time", "0.1.43"), finding("B", "smallvec", "0.6.9")];
