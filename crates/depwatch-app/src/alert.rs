@@ -318,6 +318,130 @@ fn capitalize(text: String) -> String {
     }
 }
 
+/// Which shown notifications can be withdrawn because every finding they mention was fixed.
+#[derive(Debug, Default)]
+pub struct Withdrawals {
+    open: BTreeMap<u32, std::collections::BTreeSet<i64>>,
+}
+
+impl Withdrawals {
+    /// Remembers that notification `id` (the platform's) stands for `findings`.
+    pub fn record(&mut self, id: u32, findings: &[i64]) {
+        // A platform may reuse ids; the newest notification wins.
+        self.open.insert(id, findings.iter().copied().collect());
+        // Bounded: the oldest notifications are long gone from the screen anyway.
+        while self.open.len() > 256 {
+            self.open.pop_first();
+        }
+    }
+
+    /// A finding was fixed: the notifications that have nothing left to report.
+    pub fn fixed(&mut self, finding: i64) -> Vec<u32> {
+        let mut done = Vec::new();
+        self.open.retain(|id, findings| {
+            if findings.remove(&finding) && findings.is_empty() {
+                done.push(*id);
+                return false;
+            }
+            true
+        });
+        done
+    }
+}
+
+/// Where alerts go: the platform's notification service, or a test's list.
+pub trait AlertSink: Send + 'static {
+    fn show(&mut self, alert: Alert);
+    /// A finding disappeared (fixed by a push); the sink may withdraw what it showed.
+    fn fixed(&mut self, finding_id: i64);
+}
+
+/// How long the dispatcher gathers events into one batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchTiming {
+    /// A batch closes after this long without a new candidate…
+    pub settle: std::time::Duration,
+    /// …or this long after its first candidate, whichever comes first.
+    pub max_delay: std::time::Duration,
+}
+
+impl Default for BatchTiming {
+    fn default() -> Self {
+        BatchTiming {
+            settle: std::time::Duration::from_millis(1500),
+            max_delay: std::time::Duration::from_secs(6),
+        }
+    }
+}
+
+/// Turns the app's event stream into notifications until the stream closes: gathers the
+/// candidates of a push (or of a burst of pushes) into one batch, plans it with the policy
+/// current at that moment, and flushes held alerts once quiet hours end.
+/// `local_minute` gives the minutes after local midnight.
+pub async fn dispatch_alerts<S, P, M>(
+    mut events: tokio::sync::broadcast::Receiver<Event>,
+    policy: P,
+    local_minute: M,
+    mut sink: S,
+    timing: BatchTiming,
+) where
+    S: AlertSink,
+    P: Fn() -> AlertPolicy,
+    M: Fn() -> u16,
+{
+    use tokio::sync::broadcast::error::RecvError;
+    use tokio::time::{sleep_until, Instant};
+
+    let mut planner = AlertPlanner::new();
+    let mut batch: Vec<Candidate> = Vec::new();
+    let mut first_at = Instant::now();
+    let mut deadline = Instant::now();
+    // Held alerts are re-planned once a minute so they go out when quiet hours end.
+    let mut held_check = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let wake = if batch.is_empty() { held_check } else { deadline.min(held_check) };
+        tokio::select! {
+            received = events.recv() => match received {
+                Ok(Event::FindingFixed { finding, .. }) => sink.fixed(finding.finding_id),
+                Ok(event) => {
+                    if let Some(candidate) = Candidate::from_event(&event) {
+                        let now = Instant::now();
+                        if batch.is_empty() {
+                            first_at = now;
+                        }
+                        batch.push(candidate);
+                        deadline = (now + timing.settle).min(first_at + timing.max_delay);
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "alert dispatcher fell behind; some findings were not notified");
+                }
+                Err(RecvError::Closed) => break,
+            },
+            () = sleep_until(wake) => {
+                if !batch.is_empty() && Instant::now() >= deadline {
+                    for alert in planner.plan(std::mem::take(&mut batch), &policy(), local_minute()) {
+                        sink.show(alert);
+                    }
+                }
+                if Instant::now() >= held_check {
+                    held_check = Instant::now() + std::time::Duration::from_secs(60);
+                    if planner.held() > 0 {
+                        for alert in planner.plan(Vec::new(), &policy(), local_minute()) {
+                            sink.show(alert);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        for alert in planner.plan(batch, &policy(), local_minute()) {
+            sink.show(alert);
+        }
+    }
+}
+
 /// How things stand overall: the tray icon's colour and tooltip.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -561,6 +685,68 @@ mod tests {
                 level: StandingLevel::Alert,
                 summary: "3 critical, 1 high, 1 low, 2 warnings".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_notification_is_withdrawn_once_all_its_findings_are_fixed() {
+        let mut w = Withdrawals::default();
+        w.record(10, &[1, 2]);
+        w.record(11, &[3]);
+        assert!(w.fixed(1).is_empty());
+        assert!(w.fixed(99).is_empty());
+        assert_eq!(w.fixed(2), vec![10]);
+        assert!(w.fixed(2).is_empty(), "withdrawn once");
+        assert_eq!(w.fixed(3), vec![11]);
+    }
+
+    #[derive(Clone, Default)]
+    struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl AlertSink for Recorder {
+        fn show(&mut self, alert: Alert) {
+            self.0.lock().unwrap().push(alert.title);
+        }
+        fn fixed(&mut self, finding_id: i64) {
+            self.0.lock().unwrap().push(format!("fixed {finding_id}"));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dispatcher_batches_a_push_skips_the_baseline_and_passes_fixes_on() {
+        let hub = crate::EventHub::default();
+        let recorder = Recorder::default();
+        let task = tokio::spawn(dispatch_alerts(
+            hub.subscribe(),
+            AlertPolicy::default,
+            || 600,
+            recorder.clone(),
+            BatchTiming::default(),
+        ));
+        let introduced = |origin, f| Event::FindingIntroduced { origin, finding: f };
+        hub.emit(introduced(
+            FindingOrigin::HistoricalScan,
+            finding(1, "SHOP/web", "c0", "critical", "vulnerability"),
+        ));
+        hub.emit(introduced(
+            FindingOrigin::Push,
+            finding(2, "SHOP/web", "c1", "high", "vulnerability"),
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        hub.emit(introduced(
+            FindingOrigin::Push,
+            finding(3, "SHOP/web", "c1", "low", "vulnerability"),
+        ));
+        hub.emit(Event::FindingFixed {
+            origin: FindingOrigin::Push,
+            finding: finding(7, "SHOP/api", "c2", "low", "vulnerability"),
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        drop(hub);
+        task.await.unwrap();
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            ["fixed 7", "2 new vulnerable dependencies in SHOP/web"]
         );
     }
 
