@@ -9,7 +9,7 @@
 //! twice. A per-repository error is recorded and the scan goes on; a 401 halts it, puts the
 //! instance in the auth-error state and leaves the rest pending for a resume.
 
-use crate::analysis::{analyze, new_finding, Analysis};
+use crate::analysis::{analyze, Analysis};
 use crate::event::{Event, FindingOrigin, FindingSummary};
 use crate::instance::{now_ms, InstanceError};
 use crate::App;
@@ -20,7 +20,7 @@ use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
 use depwatch_lockfiles::ParseOptions;
 use depwatch_store::{
     FindingRecord, InstanceRecord, NewSnapshot, RepositoryId, RepositoryRecord, ScanItemState,
-    SnapshotDiff,
+    SnapshotDiff, SnapshotVia,
 };
 use futures_util::stream::{self, StreamExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -285,10 +285,13 @@ impl App {
             Some(index) => match_packages(index, &analysis.packages),
             None => self.match_packages(&analysis.packages)?,
         };
+        let author = head.author.as_ref().and_then(|a| a.name.as_deref());
+        let provenance = Provenance { from_commit: None, author, via: SnapshotVia::Scan };
         let diff = self.store_analysis(
             repo.id,
             &branch.id,
             &head.id,
+            &provenance,
             &analysis,
             &findings,
             match_diagnostics,
@@ -297,11 +300,13 @@ impl App {
         Ok(RepoOutcome::Scanned(Box::new(diff)))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn store_analysis(
         &self,
         repo: RepositoryId,
         ref_id: &str,
         commit_id: &str,
+        provenance: &Provenance<'_>,
         analysis: &Analysis,
         findings: &[Finding],
         match_diagnostics: Vec<Diagnostic>,
@@ -309,11 +314,19 @@ impl App {
         let mut analysis_with_matching = analysis.clone();
         analysis_with_matching.diagnostics.extend(match_diagnostics);
         let packages = analysis.snapshot_packages();
-        let new_findings: Vec<_> = findings.iter().map(new_finding).collect();
+        let new_findings: Vec<_> = findings.iter().map(|f| analysis.new_finding(f)).collect();
+        let origin = match provenance.via {
+            SnapshotVia::Scan => depwatch_store::FindingOrigin::Scan,
+            SnapshotVia::Webhook | SnapshotVia::Poll => depwatch_store::FindingOrigin::Push,
+        };
         self.store.store_snapshot(&NewSnapshot {
             repository: repo,
             ref_id,
             commit_id,
+            from_commit: provenance.from_commit,
+            author: provenance.author,
+            via: provenance.via,
+            origin,
             scanned_at_ms: now_ms(),
             manifests_json: &analysis_with_matching.manifests_json(),
             packages: &packages,
@@ -354,6 +367,16 @@ impl App {
             self.events.emit(Event::FindingFixed { origin, finding: summary(f, &commit) });
         }
     }
+}
+
+/// How depwatch learnt of a commit it stores a snapshot of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Provenance<'a> {
+    /// The ref's previous head, when the push or poll named one.
+    pub from_commit: Option<&'a str>,
+    /// Display name of the pusher (webhook actor) or the commit author.
+    pub author: Option<&'a str>,
+    pub via: SnapshotVia,
 }
 
 /// Matches packages against an advisory index.

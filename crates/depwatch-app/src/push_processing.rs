@@ -8,7 +8,7 @@ use crate::analysis::analyze;
 use crate::catch_up::{missed, monitored_heads, ProcessedRef};
 use crate::change_set::RescanReason;
 use crate::event::FindingOrigin;
-use crate::historical_scan::match_packages;
+use crate::historical_scan::{match_packages, Provenance};
 use crate::instance::now_ms;
 use crate::ref_filter::RefFilter;
 use crate::ref_plan::{plan_ref_change, rescan_reason, RefWork};
@@ -19,7 +19,7 @@ use depwatch_bitbucket::webhook::HookEvent;
 use depwatch_bitbucket::Client;
 use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
 use depwatch_lockfiles::ParseOptions;
-use depwatch_store::{ClaimedInboxEntry, RepositoryRecord};
+use depwatch_store::{ClaimedInboxEntry, RepositoryRecord, SnapshotVia};
 use std::sync::Arc;
 
 /// The push pipeline's entry handler.
@@ -105,12 +105,14 @@ impl PushProcessor {
                 .map_err(|e| e.to_string())?
                 .map(|r| r.id),
         };
+        let author =
+            push.actor.as_ref().and_then(|a| a.display_name.as_deref().or(a.name.as_deref()));
         let mut outcomes = Vec::new();
         let mut acted = false;
         for change in &push.ref_changes {
             let work = plan_ref_change(change, default_branch.as_deref(), &self.filter);
             let outcome = self
-                .apply(&client, &instance.name, &repo, work)
+                .apply(&client, &instance.name, &repo, work, SnapshotVia::Webhook, author)
                 .await
                 .map_err(|e| format!("{}: {e}", change.ref_id))?;
             acted |= !matches!(outcome, RefOutcome::Skipped(_));
@@ -136,6 +138,8 @@ impl PushProcessor {
         instance: &str,
         repo: &RepositoryRecord,
         work: RefWork,
+        via: SnapshotVia,
+        author: Option<&str>,
     ) -> Result<RefOutcome, String> {
         let store = self.app.store();
         let (project, slug) = (repo.project_key.as_str(), repo.slug.as_str());
@@ -166,6 +170,7 @@ impl PushProcessor {
                 }
                 // Compare against what was last scanned on this ref, not only the push's old
                 // commit: a missed push in between may have changed a lockfile.
+                let push_from = from.clone();
                 let base =
                     last.as_ref().map(|s| s.commit_id.clone()).or(from.filter(|_| last.is_some()));
                 let reason = rescan_reason(client, project, slug, base.as_deref(), &to)
@@ -197,9 +202,19 @@ impl PushProcessor {
                         self.app.match_packages(&analysis.packages).map_err(|e| e.to_string())?
                     }
                 };
+                // The push's own old commit (null for a new ref), not the last scanned one.
+                let provenance = Provenance { from_commit: push_from.as_deref(), author, via };
                 let diff = self
                     .app
-                    .store_analysis(repo.id, &ref_id, &to, &analysis, &findings, diagnostics)
+                    .store_analysis(
+                        repo.id,
+                        &ref_id,
+                        &to,
+                        &provenance,
+                        &analysis,
+                        &findings,
+                        diagnostics,
+                    )
                     .map_err(|e| e.to_string())?;
                 store
                     .ref_state_set(repo.id, &ref_id, Some(&to), false, now_ms())
@@ -293,7 +308,7 @@ impl PushProcessor {
             .map(|s| ProcessedRef { ref_id: s.ref_id, head: s.head_commit, gone: s.gone })
             .collect();
         for work in missed(&heads, &processed) {
-            match self.apply(client, instance, repo, work).await? {
+            match self.apply(client, instance, repo, work, SnapshotVia::Poll, None).await? {
                 RefOutcome::Gone => report.refs_gone += 1,
                 RefOutcome::Skipped(_) | RefOutcome::AlreadyProcessed => {}
                 RefOutcome::NoManifestChange | RefOutcome::Scanned { .. } => {

@@ -26,6 +26,18 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What brought a finding in.
+    pub enum FindingOrigin {
+        /// A scan of the ref (the historical scan, a local scan): a baseline.
+        Scan => "scan",
+        /// A push (webhook or catch-up poll) changed the ref.
+        Push => "push",
+        /// A new advisory matched packages already in use.
+        Advisory => "advisory",
+    }
+}
+
 /// A finding as the analysis produced it (the store adds identity and lifecycle).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewFinding {
@@ -43,6 +55,11 @@ pub struct NewFinding {
     /// The version to upgrade to, when known.
     pub fixed_version: Option<String>,
     pub summary: Option<String>,
+    /// Direct dependency of a project in the repository; `None` when the file cannot tell.
+    pub direct: Option<bool>,
+    /// `name@version` from a project root (or a direct dependency) to the package; empty when
+    /// the lockfile records no graph.
+    pub dependency_path: Vec<String>,
 }
 
 impl NewFinding {
@@ -88,6 +105,11 @@ pub struct FindingRecord {
     pub fixed_in_snapshot: Option<SnapshotId>,
     pub fixed_in_commit: Option<String>,
     pub fixed_at_ms: Option<i64>,
+    pub origin: FindingOrigin,
+    pub direct: Option<bool>,
+    pub dependency_path: Vec<String>,
+    /// When the state last changed (by the user, by a fix, by an ignore running out).
+    pub state_changed_at_ms: Option<i64>,
 }
 
 impl FindingRecord {
@@ -117,13 +139,11 @@ pub struct FindingFilter {
 pub(crate) const COLUMNS: &str = "f.id, f.repository_id, f.ref_id, f.advisory_id, f.aliases, \
     f.ecosystem, f.package, f.version, f.manifest, f.severity, f.score, f.kind, f.fixed_version, \
     f.summary, f.state, f.state_reason, f.state_comment, f.state_until, f.first_seen_snapshot, \
-    f.first_seen_commit, f.first_seen_at, f.fixed_in_snapshot, f.fixed_in_commit, f.fixed_at";
+    f.first_seen_commit, f.first_seen_at, f.fixed_in_snapshot, f.fixed_in_commit, f.fixed_at, \
+    f.origin, f.direct, f.dependency_path, f.state_changed_at";
 
 pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<FindingRecord> {
-    let aliases_json: String = row.get(4)?;
-    let aliases: Vec<String> = serde_json::from_str(&aliases_json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let aliases = json_strings(row, 4)?;
     Ok(FindingRecord {
         id: FindingId(row.get(0)?),
         repository_id: RepositoryId(row.get(1)?),
@@ -149,6 +169,18 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<FindingRecord> {
         fixed_in_snapshot: row.get::<_, Option<i64>>(21)?.map(SnapshotId),
         fixed_in_commit: row.get(22)?,
         fixed_at_ms: row.get(23)?,
+        origin: enum_col(row, 24, FindingOrigin::parse)?,
+        direct: row.get(25)?,
+        dependency_path: json_strings(row, 26)?,
+        state_changed_at_ms: row.get(27)?,
+    })
+}
+
+/// Reads a TEXT column holding a JSON array of strings.
+pub(crate) fn json_strings(row: &Row<'_>, idx: usize) -> rusqlite::Result<Vec<String>> {
+    let json: String = row.get(idx)?;
+    serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
     })
 }
 
@@ -179,8 +211,20 @@ impl Store {
         Ok(rows)
     }
 
+    /// One finding.
+    pub fn finding(&self, id: FindingId) -> Result<Option<FindingRecord>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM finding f WHERE f.id = ?1"))?
+            .query_row([id.0], from_row)
+            .optional()?;
+        Ok(row)
+    }
+
     /// Changes the lifecycle state of a finding (acknowledge, ignore with a reason and an
-    /// optional end time, reopen, close). Returns whether the finding exists.
+    /// optional end time, reopen, close) at `at_ms`, and records the change in the finding's
+    /// state history. Returns whether the finding exists.
     pub fn finding_set_state(
         &self,
         id: FindingId,
@@ -188,18 +232,78 @@ impl Store {
         reason: Option<&str>,
         comment: Option<&str>,
         until_ms: Option<i64>,
+        at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx
             .prepare_cached(
                 "UPDATE finding SET state = ?2, state_reason = ?3, state_comment = ?4,
-                        state_until = ?5
+                        state_until = ?5, state_changed_at = ?6
                  WHERE id = ?1",
             )?
-            .execute(rusqlite::params![id.0, state.as_str(), reason, comment, until_ms])?;
+            .execute(rusqlite::params![id.0, state.as_str(), reason, comment, until_ms, at_ms])?;
+        if n == 1 {
+            record_state_change(&tx, id, state, reason, at_ms)?;
+        }
+        tx.commit()?;
         Ok(n == 1)
     }
 
+    /// Reopens every ignored finding whose `until` is at or before `now_ms` and that is still
+    /// present (an ignored finding fixed meanwhile becomes closed as fixed). Returns the
+    /// findings that changed. Cheap when nothing expired: readers call it before reading.
+    pub fn findings_reopen_expired(&self, now_ms: i64) -> Result<Vec<FindingId>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let expired: Vec<(i64, bool)> = tx
+            .prepare_cached(
+                "SELECT id, fixed_at IS NOT NULL FROM finding
+                 WHERE state = 'ignored' AND state_until IS NOT NULL AND state_until <= ?1
+                 ORDER BY id",
+            )?
+            .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for &(id, fixed) in &expired {
+            let (state, reason) = if fixed {
+                (FindingState::Closed, Some("fixed"))
+            } else {
+                (FindingState::Open, None)
+            };
+            // The change happens when the ignore ran out, not when someone looked.
+            let at: i64 = tx
+                .prepare_cached(
+                    "UPDATE finding SET state = ?2, state_reason = ?3, state_comment = NULL,
+                            state_changed_at = state_until, state_until = NULL
+                     WHERE id = ?1 RETURNING state_changed_at",
+                )?
+                .query_row(rusqlite::params![id, state.as_str(), reason], |r| r.get(0))?;
+            record_state_change(&tx, FindingId(id), state, reason, at)?;
+        }
+        tx.commit()?;
+        Ok(expired.into_iter().map(|(id, _)| FindingId(id)).collect())
+    }
+
+    /// The state history of the findings: `(finding, state, at_ms)`, by finding then time.
+    /// The first-seen state (`open` at `first_seen_at`) is implied, not listed.
+    pub fn finding_state_changes(&self) -> Result<Vec<FindingStateChange>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT finding_id, state, reason, at FROM finding_state_change
+             ORDER BY finding_id, at, id",
+        )?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(FindingStateChange {
+                    finding: FindingId(row.get(0)?),
+                    state: enum_col(row, 1, FindingState::parse)?,
+                    reason: row.get(2)?,
+                    at_ms: row.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
     /// Findings still present and not dealt with (open or acknowledged) on monitored
     /// repositories, counted per (kind, severity): what the tray colour and tooltip show.
     pub fn open_finding_tally(&self) -> Result<Vec<FindingTally>, StoreError> {
@@ -222,6 +326,29 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// One recorded state change of a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingStateChange {
+    pub finding: FindingId,
+    pub state: FindingState,
+    pub reason: Option<String>,
+    pub at_ms: i64,
+}
+
+pub(crate) fn record_state_change(
+    conn: &rusqlite::Connection,
+    id: FindingId,
+    state: FindingState,
+    reason: Option<&str>,
+    at_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO finding_state_change (finding_id, state, reason, at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(rusqlite::params![id.0, state.as_str(), reason, at_ms])?;
+    Ok(())
 }
 
 /// How many unresolved findings share a kind and a severity.

@@ -24,7 +24,8 @@ pub use advisory::{
 };
 pub use error::StoreError;
 pub use finding::{
-    FindingFilter, FindingId, FindingRecord, FindingState, FindingTally, NewFinding,
+    FindingFilter, FindingId, FindingOrigin, FindingRecord, FindingState, FindingStateChange,
+    FindingTally, NewFinding,
 };
 pub use inbox::{
     ClaimedInboxEntry, InboxId, InboxRecord, InboxState, InsertOutcome, NewInboxEntry,
@@ -39,7 +40,9 @@ pub use repository::{
     ProjectRecord, ProjectUpsert, RepositoryId, RepositoryRecord, RepositoryUpsert,
 };
 pub use scan_item::{ScanCounts, ScanItem, ScanItemState};
-pub use snapshot::{NewSnapshot, SnapshotDiff, SnapshotId, SnapshotPackage, SnapshotRecord};
+pub use snapshot::{
+    NewSnapshot, SnapshotDiff, SnapshotId, SnapshotPackage, SnapshotRecord, SnapshotVia,
+};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0002_inbox", sql: include_str!("../migrations/0002_inbox.sql") },
     Migration { name: "0003_advisories", sql: include_str!("../migrations/0003_advisories.sql") },
     Migration { name: "0004_bitbucket", sql: include_str!("../migrations/0004_bitbucket.sql") },
+    Migration { name: "0005_views", sql: include_str!("../migrations/0005_views.sql") },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -1,7 +1,8 @@
 //! Snapshots: what one ref of a repository contained at one commit, and the diff of its
 //! findings against the ref's previous snapshot.
 
-use crate::finding::{self, FindingKey, FindingRecord, NewFinding};
+use crate::enum_column::{enum_col, text_enum};
+use crate::finding::{self, FindingKey, FindingOrigin, FindingRecord, FindingState, NewFinding};
 use crate::repository::RepositoryId;
 use crate::{Store, StoreError};
 use rusqlite::OptionalExtension;
@@ -11,15 +12,34 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct SnapshotId(pub i64);
 
+text_enum! {
+    /// How depwatch learnt of the commit a snapshot records.
+    pub enum SnapshotVia {
+        /// A scan (the historical scan of the default branch, a rescan).
+        Scan => "scan",
+        /// A push webhook (native or Web Post Hooks).
+        Webhook => "webhook",
+        /// Catch-up polling found the ref had moved.
+        Poll => "poll",
+    }
+}
+
 /// One package of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotPackage {
     pub manifest: String,
     pub ecosystem: String,
     pub name: String,
+    /// The installed version, or the declared range when `pinned` is false.
     pub version: String,
+    pub pinned: bool,
     pub direct: Option<bool>,
+    /// `prod`, `dev`, `optional`, `peer` or `unknown` (`depwatch_core::Scope`).
     pub scope: String,
+    /// `registry`, `git`, `path`, `url` or `workspace` (`depwatch_core::Source`).
+    pub source: String,
+    /// Where the file records the package (install paths, descriptors).
+    pub paths: Vec<String>,
 }
 
 /// A scanned ref at one commit.
@@ -29,6 +49,13 @@ pub struct NewSnapshot<'a> {
     /// Full ref id (`refs/heads/main`).
     pub ref_id: &'a str,
     pub commit_id: &'a str,
+    /// The ref's previous head when the push or poll named one.
+    pub from_commit: Option<&'a str>,
+    /// Display name of the pusher or commit author, when known.
+    pub author: Option<&'a str>,
+    pub via: SnapshotVia,
+    /// Recorded on the findings this snapshot introduces.
+    pub origin: FindingOrigin,
     pub scanned_at_ms: i64,
     /// The manifests read, with their diagnostics, as a JSON array (the app's shape).
     pub manifests_json: &'a str,
@@ -44,6 +71,9 @@ pub struct SnapshotRecord {
     pub repository_id: RepositoryId,
     pub ref_id: String,
     pub commit_id: String,
+    pub from_commit: Option<String>,
+    pub author: Option<String>,
+    pub via: SnapshotVia,
     pub scanned_at_ms: i64,
     pub manifests_json: String,
     pub package_count: u64,
@@ -72,8 +102,9 @@ impl Store {
         let tx = conn.transaction()?;
         let snapshot: i64 = tx
             .prepare_cached(
-                "INSERT INTO snapshot (repository_id, ref_id, commit_id, scanned_at, manifests)
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                "INSERT INTO snapshot (repository_id, ref_id, commit_id, scanned_at, manifests,
+                                       from_commit, author, via)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             )?
             .query_row(
                 rusqlite::params![
@@ -81,17 +112,21 @@ impl Store {
                     new.ref_id,
                     new.commit_id,
                     new.scanned_at_ms,
-                    new.manifests_json
+                    new.manifests_json,
+                    new.from_commit,
+                    new.author,
+                    new.via.as_str(),
                 ],
                 |r| r.get(0),
             )?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO snapshot_package (snapshot_id, manifest, ecosystem, name, version,
-                                               direct, scope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                               direct, scope, pinned, source, paths)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for p in new.packages {
+                let paths = encode_json("package paths", &p.paths)?;
                 stmt.execute(rusqlite::params![
                     snapshot,
                     p.manifest,
@@ -99,7 +134,10 @@ impl Store {
                     p.name,
                     p.version,
                     p.direct,
-                    p.scope
+                    p.scope,
+                    p.pinned,
+                    p.source,
+                    paths,
                 ])?;
             }
         }
@@ -126,17 +164,16 @@ impl Store {
                 unchanged.push(existing);
                 continue;
             }
-            let aliases = serde_json::to_string(&f.aliases).map_err(|e| StoreError::Encode {
-                what: "finding aliases",
-                message: e.to_string(),
-            })?;
+            let aliases = encode_json("finding aliases", &f.aliases)?;
+            let path = encode_json("dependency path", &f.dependency_path)?;
             let record = tx
                 .prepare_cached(&format!(
                     "INSERT INTO finding (repository_id, ref_id, advisory_id, aliases,
                          ecosystem, package, version, manifest, severity, score, kind,
                          fixed_version, summary, first_seen_snapshot, first_seen_commit,
-                         first_seen_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                         first_seen_at, origin, direct, dependency_path)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                             ?17, ?18, ?19)
                      RETURNING {}",
                     finding::COLUMNS.replace("f.", "")
                 ))?
@@ -158,6 +195,9 @@ impl Store {
                         snapshot,
                         new.commit_id,
                         new.scanned_at_ms,
+                        new.origin.as_str(),
+                        f.direct,
+                        path,
                     ],
                     finding::from_row,
                 )?;
@@ -171,7 +211,9 @@ impl Store {
                             fixed_at = ?4,
                             state = CASE WHEN state = 'ignored' THEN state ELSE 'closed' END,
                             state_reason = CASE WHEN state = 'ignored' THEN state_reason
-                                                ELSE 'fixed' END
+                                                ELSE 'fixed' END,
+                            state_changed_at = CASE WHEN state = 'ignored' THEN state_changed_at
+                                                    ELSE ?4 END
                      WHERE id = ?1 RETURNING {}",
                     finding::COLUMNS.replace("f.", "")
                 ))?
@@ -179,6 +221,15 @@ impl Store {
                     rusqlite::params![old.id.0, snapshot, new.commit_id, new.scanned_at_ms],
                     finding::from_row,
                 )?;
+            if old.state != FindingState::Ignored {
+                finding::record_state_change(
+                    &tx,
+                    record.id,
+                    FindingState::Closed,
+                    Some("fixed"),
+                    new.scanned_at_ms,
+                )?;
+            }
             fixed.push(record);
         }
         tx.prepare_cached(
@@ -207,23 +258,11 @@ impl Store {
     ) -> Result<Option<SnapshotRecord>, StoreError> {
         let conn = self.conn();
         let row = conn
-            .prepare_cached(
-                "SELECT s.id, s.repository_id, s.ref_id, s.commit_id, s.scanned_at, s.manifests,
-                        (SELECT count(*) FROM snapshot_package p WHERE p.snapshot_id = s.id)
-                 FROM snapshot s WHERE s.repository_id = ?1 AND s.ref_id = ?2
-                 ORDER BY s.id DESC LIMIT 1",
-            )?
-            .query_row(rusqlite::params![repository.0, ref_id], |row| {
-                Ok(SnapshotRecord {
-                    id: SnapshotId(row.get(0)?),
-                    repository_id: RepositoryId(row.get(1)?),
-                    ref_id: row.get(2)?,
-                    commit_id: row.get(3)?,
-                    scanned_at_ms: row.get(4)?,
-                    manifests_json: row.get(5)?,
-                    package_count: row.get::<_, i64>(6)?.max(0) as u64,
-                })
-            })
+            .prepare_cached(&format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM snapshot s
+                     WHERE s.repository_id = ?1 AND s.ref_id = ?2 ORDER BY s.id DESC LIMIT 1"
+            ))?
+            .query_row(rusqlite::params![repository.0, ref_id], snapshot_from_row)
             .optional()?;
         Ok(row)
     }
@@ -235,7 +274,8 @@ impl Store {
     ) -> Result<Vec<SnapshotPackage>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT manifest, ecosystem, name, version, direct, scope FROM snapshot_package
+            "SELECT manifest, ecosystem, name, version, direct, scope, pinned, source, paths
+             FROM snapshot_package
              WHERE snapshot_id = ?1 ORDER BY manifest, ecosystem, name, version",
         )?;
         let rows = stmt
@@ -247,6 +287,9 @@ impl Store {
                     version: row.get(3)?,
                     direct: row.get(4)?,
                     scope: row.get(5)?,
+                    pinned: row.get(6)?,
+                    source: row.get(7)?,
+                    paths: finding::json_strings(row, 8)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -263,10 +306,33 @@ impl Store {
     }
 }
 
+pub(crate) const SNAPSHOT_COLUMNS: &str = "s.id, s.repository_id, s.ref_id, s.commit_id, \
+    s.from_commit, s.author, s.via, s.scanned_at, s.manifests, \
+    (SELECT count(*) FROM snapshot_package p WHERE p.snapshot_id = s.id)";
+
+pub(crate) fn snapshot_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRecord> {
+    Ok(SnapshotRecord {
+        id: SnapshotId(row.get(0)?),
+        repository_id: RepositoryId(row.get(1)?),
+        ref_id: row.get(2)?,
+        commit_id: row.get(3)?,
+        from_commit: row.get(4)?,
+        author: row.get(5)?,
+        via: enum_col(row, 6, SnapshotVia::parse)?,
+        scanned_at_ms: row.get(7)?,
+        manifests_json: row.get(8)?,
+        package_count: row.get::<_, i64>(9)?.max(0) as u64,
+    })
+}
+
+fn encode_json(what: &'static str, value: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Encode { what, message: e.to_string() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{FindingFilter, FindingState};
+    use crate::finding::{FindingFilter, FindingId, FindingState};
     use crate::instance::{AuthKind, NewInstance};
     use crate::repository::RepositoryUpsert;
 
@@ -315,6 +381,8 @@ mod tests {
             kind: "vulnerability".into(),
             fixed_version: Some("9.9.9".into()),
             summary: None,
+            direct: Some(false),
+            dependency_path: vec!["app@0.1.0".into(), format!("{package}@{version}")],
         }
     }
 
@@ -328,6 +396,10 @@ mod tests {
             repository: repo,
             ref_id: "refs/heads/main",
             commit_id: commit,
+            from_commit: None,
+            author: None,
+            via: SnapshotVia::Scan,
+            origin: FindingOrigin::Scan,
             scanned_at_ms: at,
             manifests_json: "[]",
             packages: &[],
@@ -388,6 +460,7 @@ mod tests {
                 Some("not reachable"),
                 None,
                 None,
+                15,
             )
             .unwrap();
         let second = [finding("C", "time", "0.1.44")];
@@ -438,7 +511,10 @@ mod tests {
             name: "time".into(),
             version: "0.1.43".into(),
             direct: Some(true),
-            scope: "runtime".into(),
+            scope: "prod".into(),
+            pinned: true,
+            source: "registry".into(),
+            paths: vec!["node_modules/time".into()],
         }];
         let new = NewSnapshot { packages: &packages, ..snap(repo, "c1", 1, &[]) };
         let diff = store.store_snapshot(&new).unwrap();
@@ -447,5 +523,55 @@ mod tests {
             store.latest_snapshot(repo, "refs/heads/main").unwrap().unwrap().package_count,
             1
         );
+    }
+
+    #[test]
+    fn an_expired_ignore_reopens_at_its_end_and_the_history_records_it() {
+        let (store, repo) = store_with_repo();
+        let found = [finding("A", "time", "0.1.43"), finding("B", "smallvec", "0.6.9")];
+        let d1 = store.store_snapshot(&snap(repo, "c1", 10, &found)).unwrap();
+        let (a, b) = (d1.introduced[0].id, d1.introduced[1].id);
+        assert_eq!(d1.introduced[0].dependency_path, ["app@0.1.0", "time@0.1.43"]);
+        assert_eq!(d1.introduced[0].origin, FindingOrigin::Scan);
+        assert_eq!(d1.introduced[0].direct, Some(false));
+        store
+            .finding_set_state(a, FindingState::Ignored, Some("later"), None, Some(100), 20)
+            .unwrap();
+        store
+            .finding_set_state(b, FindingState::Ignored, Some("later"), None, Some(100), 20)
+            .unwrap();
+        // B is fixed while ignored; when the ignore runs out it is closed as fixed, not reopened.
+        store.store_snapshot(&snap(repo, "c2", 50, &found[..1])).unwrap();
+
+        assert!(store.findings_reopen_expired(99).unwrap().is_empty());
+        assert_eq!(store.findings_reopen_expired(150).unwrap(), [a, b]);
+        assert!(store.findings_reopen_expired(200).unwrap().is_empty(), "only once");
+        let a_now = store.finding(a).unwrap().unwrap();
+        assert_eq!(
+            (a_now.state, a_now.state_until_ms, a_now.state_changed_at_ms),
+            (FindingState::Open, None, Some(100))
+        );
+        let b_now = store.finding(b).unwrap().unwrap();
+        assert_eq!(
+            (b_now.state, b_now.state_reason.as_deref()),
+            (FindingState::Closed, Some("fixed"))
+        );
+
+        let history: Vec<_> = store
+            .finding_state_changes()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.finding, c.state, c.at_ms))
+            .collect();
+        assert_eq!(
+            history,
+            [
+                (a, FindingState::Ignored, 20),
+                (a, FindingState::Open, 100),
+                (b, FindingState::Ignored, 20),
+                (b, FindingState::Closed, 100),
+            ]
+        );
+        assert!(store.finding(FindingId(999)).unwrap().is_none());
     }
 }

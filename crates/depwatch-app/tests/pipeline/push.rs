@@ -108,6 +108,11 @@ async fn a_pushed_vulnerable_lockfile_becomes_a_finding_event() {
         .unwrap();
     assert_eq!(stored.len(), introduced.len());
     assert!(stored.iter().all(|f| f.first_seen_commit == pushed));
+    assert!(stored.iter().all(|f| f.origin == depwatch_store::FindingOrigin::Push));
+    let snapshot = app.store().latest_snapshot(stored[0].repository_id, "refs/heads/main");
+    let snapshot = snapshot.unwrap().unwrap();
+    assert_eq!(snapshot.via, depwatch_store::SnapshotVia::Webhook);
+    assert!(snapshot.author.is_some(), "the webhook actor is recorded: {snapshot:?}");
 
     // A push that does not touch manifests stores nothing new; the fix emits FindingFixed.
     fake.push("SHOP", "billing", Push::new().commit(CommitSpec::on("main").file("README.md", "x")))
