@@ -422,9 +422,9 @@ mod tests {
         let first = [finding("A", "time", "0.1.43"), finding("B", "smallvec", "0.6.9"), low, info];
         let diff = store.store_snapshot(&snap(repo, "c1", 1, &first)).unwrap();
         let b = diff.introduced.iter().find(|f| f.advisory_id == "B").unwrap().id;
-        store.finding_set_state(b, FindingState::Acknowledged, None, None, None).unwrap();
+        store.finding_set_state(b, FindingState::Acknowledged, None, None, None, 1).unwrap();
         let c = diff.introduced.iter().find(|f| f.advisory_id == "C").unwrap().id;
-        store.finding_set_state(c, FindingState::Closed, Some("mitigated"), None, None).unwrap();
+        store.finding_set_state(c, FindingState::Closed, Some("mitigated"), None, None, 1).unwrap();
         // A is fixed by the next commit; B (acknowledged) and D stay.
         store.store_snapshot(&snap(repo, "c2", 2, &first[1..])).unwrap();
         let mut tally: Vec<(String, String, u64)> = store
