@@ -3,6 +3,8 @@
 
 mod commands;
 mod error;
+mod notification;
+mod relay;
 mod shell;
 mod tray;
 
@@ -71,6 +73,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri:
         ])
         .setup(|app| {
             tray::create(app.handle())?;
+            relay::start(app.handle());
+            notification::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

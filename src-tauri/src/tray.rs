@@ -1,7 +1,9 @@
-//! The tray icon and its menu: Open depwatch, Pause/Resume monitoring, Quit.
+//! The tray icon and its menu: Open depwatch, Pause/Resume monitoring, Quit. Its colour is the
+//! worst unresolved finding (green, amber, red; grey while paused), its tooltip the counts.
 
 use crate::commands::app::apply_monitoring;
 use crate::{show_main_window, Shell};
+use depwatch_app::alert::{Standing, StandingLevel};
 use depwatch_app::Monitoring;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -25,29 +27,48 @@ fn toggle_label(monitoring: Monitoring) -> &'static str {
     }
 }
 
-fn icon(monitoring: Monitoring) -> tauri::Result<Image<'static>> {
-    // Until findings exist the colour says only whether monitoring runs.
-    match monitoring {
-        Monitoring::Active => Image::from_bytes(include_bytes!("../../icons/tray-green.png")),
-        Monitoring::Paused => Image::from_bytes(include_bytes!("../../icons/tray-neutral.png")),
+fn icon(monitoring: Monitoring, level: StandingLevel) -> tauri::Result<Image<'static>> {
+    match (monitoring, level) {
+        (Monitoring::Paused, _) => {
+            Image::from_bytes(include_bytes!("../../icons/tray-neutral.png"))
+        }
+        (Monitoring::Active, StandingLevel::Clear) => {
+            Image::from_bytes(include_bytes!("../../icons/tray-green.png"))
+        }
+        (Monitoring::Active, StandingLevel::Warning) => {
+            Image::from_bytes(include_bytes!("../../icons/tray-amber.png"))
+        }
+        (Monitoring::Active, StandingLevel::Alert) => {
+            Image::from_bytes(include_bytes!("../../icons/tray-red.png"))
+        }
     }
 }
 
-fn tooltip(monitoring: Monitoring) -> &'static str {
+fn tooltip(monitoring: Monitoring, standing: &Standing) -> String {
     match monitoring {
-        Monitoring::Active => "depwatch: monitoring",
-        Monitoring::Paused => "depwatch: monitoring paused",
+        Monitoring::Active => format!("depwatch: {}", standing.summary),
+        Monitoring::Paused => format!("depwatch (paused): {}", standing.summary),
     }
+}
+
+/// Monitoring state and standing, read fresh; unreadable data shows as a clear, active tray
+/// (the window says what is wrong).
+fn current<R: Runtime>(app: &AppHandle<R>) -> (Monitoring, Standing) {
+    let shell = app.state::<Shell>();
+    let Ok(depwatch) = shell.app() else {
+        return (Monitoring::Active, Standing::from_tally(&[]));
+    };
+    let monitoring = depwatch.monitoring().unwrap_or(Monitoring::Active);
+    let standing = depwatch.standing().unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "cannot count open findings for the tray");
+        Standing::from_tally(&[])
+    });
+    (monitoring, standing)
 }
 
 /// Builds the tray icon and menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let monitoring = app
-        .state::<Shell>()
-        .app()
-        .ok()
-        .and_then(|a| a.monitoring().ok())
-        .unwrap_or(Monitoring::Active);
+    let (monitoring, standing) = current(app);
     let open = MenuItem::with_id(app, MENU_OPEN, "Open depwatch", true, None::<&str>)?;
     let toggle = MenuItem::with_id(app, MENU_TOGGLE, toggle_label(monitoring), true, None::<&str>)?;
     let quit = MenuItem::with_id(app, MENU_QUIT, "Quit depwatch", true, None::<&str>)?;
@@ -56,8 +77,8 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     app.manage(TrayItems { toggle });
 
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(monitoring)?)
-        .tooltip(tooltip(monitoring))
+        .icon(icon(monitoring, standing.level)?)
+        .tooltip(tooltip(monitoring, &standing))
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id().as_ref() {
@@ -102,10 +123,16 @@ pub fn show_monitoring<R: Runtime>(app: &AppHandle<R>, monitoring: Monitoring) {
     if let Some(items) = app.try_state::<TrayItems<R>>() {
         let _ = items.toggle.set_text(toggle_label(monitoring));
     }
+    refresh(app);
+}
+
+/// Recolours the icon and rewrites the tooltip from the database.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let (monitoring, standing) = current(app);
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        if let Ok(image) = icon(monitoring) {
+        if let Ok(image) = icon(monitoring, standing.level) {
             let _ = tray.set_icon(Some(image));
         }
-        let _ = tray.set_tooltip(Some(tooltip(monitoring)));
+        let _ = tray.set_tooltip(Some(tooltip(monitoring, &standing)));
     }
 }

@@ -81,6 +81,7 @@ pub struct AppInfo {
 }
 
 const MONITORING_PAUSED: &str = "monitoring.paused";
+const ALERT_POLICY: &str = "notifications.policy";
 
 impl App {
     /// Opens the installation in `data_dir`, creating the directory and database and applying
@@ -132,6 +133,22 @@ impl App {
         tracing::info!(?monitoring, "monitoring state changed");
         Ok(monitoring)
     }
+
+    /// Which findings notify (minimum severity, digest threshold, quiet hours).
+    pub fn alert_policy(&self) -> Result<alert::AlertPolicy, AppError> {
+        Ok(self.store.setting(ALERT_POLICY)?.unwrap_or_default())
+    }
+
+    /// Persists the notification policy.
+    pub fn set_alert_policy(&self, policy: &alert::AlertPolicy) -> Result<(), AppError> {
+        self.store.set_setting(ALERT_POLICY, policy)?;
+        Ok(())
+    }
+
+    /// Open and acknowledged findings overall: the tray's colour and tooltip.
+    pub fn standing(&self) -> Result<alert::Standing, AppError> {
+        Ok(alert::Standing::from_tally(&self.store.open_finding_tally()?))
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +163,22 @@ mod tests {
         assert_eq!(info.schema_version, depwatch_store::latest_schema_version());
         assert_eq!(info.monitoring, Monitoring::Active);
         assert!(app.data_dir().database_path().exists());
+    }
+
+    #[test]
+    fn the_alert_policy_defaults_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
+        assert_eq!(app.alert_policy().unwrap(), alert::AlertPolicy::default());
+        let policy = alert::AlertPolicy {
+            minimum_severity: "high".into(),
+            digest_threshold: 2,
+            quiet_hours: alert::QuietHours::parse("22:00", "07:00"),
+            include_informational: true,
+        };
+        app.set_alert_policy(&policy).unwrap();
+        assert_eq!(app.alert_policy().unwrap(), policy);
+        assert_eq!(app.standing().unwrap().level, alert::StandingLevel::Clear);
     }
 
     #[test]
