@@ -184,7 +184,7 @@ fn skipped(file: &str, json: &[u8], reason: String) -> SkippedRecord {
 }
 
 /// The ecosystem an `…/<Ecosystem>/all.zip` URL or file path names, if any.
-fn ecosystem_hint(location: &str) -> Option<Ecosystem> {
+pub(crate) fn ecosystem_hint(location: &str) -> Option<Ecosystem> {
     let mut parts = location.trim_end_matches('/').rsplit('/');
     let last = parts.next()?;
     let candidate = if last == "all.zip" { parts.next()? } else { last.strip_suffix(".zip")? };
@@ -355,7 +355,7 @@ impl App {
     }
 
     /// Imports one registered source and records the outcome on it.
-    fn import_source(
+    pub(crate) fn import_source(
         &self,
         source: &AdvisorySource,
         limits: &DownloadLimits,

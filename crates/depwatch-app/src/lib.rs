@@ -21,6 +21,7 @@ mod push_processing;
 pub mod ref_filter;
 pub mod ref_plan;
 mod scan;
+pub mod settings;
 pub mod webhook_registration;
 mod worker;
 
@@ -33,6 +34,7 @@ pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};
 pub use monitoring::Monitoring;
 pub use scan::{FailOn, ScanError, ScanReport};
+pub use settings::{Settings, SettingsError};
 
 /// Compares two versions with `ecosystem`'s ordering rules (for `depwatch versions cmp`).
 pub use depwatch_advisories::compare as compare_versions;
