@@ -118,14 +118,14 @@ pub struct PendingAuthorization {
     request_token: RequestToken,
 }
 
-fn account(instance: &str, what: &str) -> String {
+pub(crate) fn account(instance: &str, what: &str) -> String {
     format!("instance/{instance}/{what}")
 }
 
-const TOKEN: &str = "token";
-const PASSWORD: &str = "password";
-const OAUTH_KEY: &str = "oauth-private-key";
-const OAUTH_ACCESS: &str = "oauth-access-token";
+pub(crate) const TOKEN: &str = "token";
+pub(crate) const PASSWORD: &str = "password";
+pub(crate) const OAUTH_KEY: &str = "oauth-private-key";
+pub(crate) const OAUTH_ACCESS: &str = "oauth-access-token";
 
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -9,6 +9,7 @@ pub mod alert;
 pub mod analysis;
 pub mod catch_up;
 pub mod change_set;
+pub mod connection;
 mod data_dir;
 pub mod event;
 mod historical_scan;
@@ -17,12 +18,15 @@ mod intake;
 mod logging;
 mod monitoring;
 mod perimeter;
+pub mod perimeter_selection;
 mod push_processing;
 pub mod ref_filter;
 pub mod ref_plan;
 mod scan;
+pub mod scan_runner;
 pub mod settings;
 pub mod webhook_registration;
+pub mod webhook_status;
 mod worker;
 
 pub use advisory_db::{

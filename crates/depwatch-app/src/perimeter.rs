@@ -90,6 +90,9 @@ impl App {
             .collect();
         self.store.projects_upsert(instance.id, &personal)?;
         self.store.repositories_upsert(instance.id, &repo_rows)?;
+        // A repository created since the desktop's selection was saved joins only whole
+        // projects.
+        self.reapply_perimeter_selection(&instance)?;
         if instance.state != InstanceState::Ok {
             self.store.instance_set_status(
                 instance.id,

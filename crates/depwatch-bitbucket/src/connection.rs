@@ -127,8 +127,9 @@ impl Client {
         self.username_from_rest().await
     }
 
-    /// One cheap authenticated REST call; its `X-AUSERNAME` header names the user.
-    async fn username_from_rest(&self) -> Result<Option<String>> {
+    /// One cheap authenticated REST call (`GET /rest/api/1.0/projects?limit=1`); its
+    /// `X-AUSERNAME` header names the user. Proves REST accepts the credentials.
+    pub async fn username_from_rest(&self) -> Result<Option<String>> {
         let call = Call::get(self.rest(&["projects"])).query("limit", 1);
         let reply = self.send(&call).await?;
         Ok(reply.header_str("X-AUSERNAME").filter(|u| !u.is_empty()).map(str::to_owned))

@@ -245,6 +245,32 @@ impl Store {
         Ok(())
     }
 
+    /// Switches how depwatch authenticates to an instance (reconnecting with other
+    /// credentials keeps its projects, repositories and findings). Clears the OAuth consumer
+    /// key unless `consumer_key` gives one.
+    pub fn instance_set_auth(
+        &self,
+        id: InstanceId,
+        auth_kind: AuthKind,
+        username: Option<&str>,
+        consumer_key: Option<&str>,
+        ca_path: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE instance SET auth_kind = ?2, username = ?3, consumer_key = ?4, ca_path = ?5
+                 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![
+                id.0,
+                auth_kind.as_str(),
+                username,
+                consumer_key,
+                ca_path
+            ])?;
+        Ok(())
+    }
+
     /// Sets the client-side request ceiling (`None` = unlimited).
     pub fn instance_set_rate_limit(
         &self,
@@ -331,6 +357,12 @@ mod tests {
         };
         store.instance_set_perimeter(corp.id, &perimeter).unwrap();
         assert_eq!(store.instance(corp.id).unwrap().unwrap().perimeter, perimeter);
+        store.instance_set_auth(corp.id, AuthKind::OAuth, None, Some("depwatch"), None).unwrap();
+        let got = store.instance(corp.id).unwrap().unwrap();
+        assert_eq!(
+            (got.auth_kind, got.consumer_key.as_deref()),
+            (AuthKind::OAuth, Some("depwatch"))
+        );
         assert!(store.instance_delete(corp.id).unwrap());
         assert!(store.instances().unwrap().is_empty());
     }

@@ -1,6 +1,8 @@
 //! The Bitbucket product surface against the fake Bitbucket: instances, perimeter, the
 //! historical scan (findings, resumability, auth errors, paging).
 
+mod desktop;
+
 use depwatch_advisories::AdvisoryIndex;
 use depwatch_app::{AddInstance, App, DataDir, Event, HistoricalScanOptions, InstanceAuth};
 use depwatch_bitbucket::Secret;
