@@ -82,31 +82,9 @@ pub struct QuietHours {
     pub end: String,
 }
 
-impl QuietHours {
-    /// Whether `minute_of_day` (0..1440, local time) falls in the quiet period.
-    pub fn contains(&self, minute_of_day: u32) -> bool {
-        let (Some(start), Some(end)) = (parse_hh_mm(&self.start), parse_hh_mm(&self.end)) else {
-            return false;
-        };
-        if !self.enabled || start == end {
-            return false;
-        }
-        if start < end {
-            (start..end).contains(&minute_of_day)
-        } else {
-            minute_of_day >= start || minute_of_day < end
-        }
-    }
-}
-
 /// `HH:MM` → minutes since midnight.
-fn parse_hh_mm(text: &str) -> Option<u32> {
-    let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+fn parse_hh_mm(text: &str) -> Option<u16> {
+    crate::alert::QuietHours::parse(text, text).map(|q| q.start_minute)
 }
 
 /// When and how findings notify.
@@ -133,6 +111,29 @@ impl Default for NotificationSettings {
                 end: "07:00".to_owned(),
             },
             include_informational: false,
+        }
+    }
+}
+
+impl NotificationSettings {
+    /// The alert policy the notification planner applies.
+    pub fn alert_policy(&self) -> crate::alert::AlertPolicy {
+        let severity = match self.minimum_severity {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Unknown => "unknown",
+        };
+        crate::alert::AlertPolicy {
+            minimum_severity: severity.to_owned(),
+            digest_threshold: self.digest_threshold as usize,
+            quiet_hours: if self.quiet_hours.enabled {
+                crate::alert::QuietHours::parse(&self.quiet_hours.start, &self.quiet_hours.end)
+            } else {
+                None
+            },
+            include_informational: self.include_informational,
         }
     }
 }
@@ -550,13 +551,18 @@ mod tests {
     }
 
     #[test]
-    fn quiet_hours_wrap_midnight() {
-        let q = QuietHours { enabled: true, start: "22:00".into(), end: "07:30".into() };
-        assert!(q.contains(23 * 60));
-        assert!(q.contains(7 * 60 + 29));
-        assert!(!q.contains(7 * 60 + 30));
-        assert!(!q.contains(12 * 60));
-        assert!(!QuietHours { enabled: false, ..q }.contains(23 * 60));
+    fn notification_settings_become_the_alert_policy() {
+        let mut n = NotificationSettings {
+            quiet_hours: QuietHours { enabled: true, start: "22:00".into(), end: "07:30".into() },
+            minimum_severity: Severity::Medium,
+            ..NotificationSettings::default()
+        };
+        let policy = n.alert_policy();
+        assert_eq!(policy.minimum_severity, "medium");
+        let quiet = policy.quiet_hours.unwrap();
+        assert!(quiet.contains(23 * 60) && quiet.contains(7 * 60 + 29) && !quiet.contains(12 * 60));
+        n.quiet_hours.enabled = false;
+        assert!(n.alert_policy().quiet_hours.is_none());
     }
 
     #[test]
