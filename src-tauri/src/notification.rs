@@ -67,8 +67,8 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
 
 fn policy<R: Runtime>(app: &AppHandle<R>) -> AlertPolicy {
     let shell = app.state::<Shell>();
-    match shell.app().map(depwatch_app::App::alert_policy) {
-        Ok(Ok(policy)) => policy,
+    match shell.app().map(depwatch_app::App::settings) {
+        Ok(Ok(settings)) => settings.notifications.alert_policy(),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "notification settings unreadable; using the defaults");
             AlertPolicy::default()

@@ -87,7 +87,6 @@ pub struct AppInfo {
 }
 
 const MONITORING_PAUSED: &str = "monitoring.paused";
-const ALERT_POLICY: &str = "notifications.policy";
 
 impl App {
     /// Opens the installation in `data_dir`, creating the directory and database and applying
@@ -140,17 +139,6 @@ impl App {
         Ok(monitoring)
     }
 
-    /// Which findings notify (minimum severity, digest threshold, quiet hours).
-    pub fn alert_policy(&self) -> Result<alert::AlertPolicy, AppError> {
-        Ok(self.store.setting(ALERT_POLICY)?.unwrap_or_default())
-    }
-
-    /// Persists the notification policy.
-    pub fn set_alert_policy(&self, policy: &alert::AlertPolicy) -> Result<(), AppError> {
-        self.store.set_setting(ALERT_POLICY, policy)?;
-        Ok(())
-    }
-
     /// Open and acknowledged findings overall: the tray's colour and tooltip.
     pub fn standing(&self) -> Result<alert::Standing, AppError> {
         Ok(alert::Standing::from_tally(&self.store.open_finding_tally()?))
@@ -172,18 +160,9 @@ mod tests {
     }
 
     #[test]
-    fn the_alert_policy_defaults_and_round_trips() {
+    fn a_fresh_installation_stands_clear() {
         let dir = tempfile::tempdir().unwrap();
         let app = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
-        assert_eq!(app.alert_policy().unwrap(), alert::AlertPolicy::default());
-        let policy = alert::AlertPolicy {
-            minimum_severity: "high".into(),
-            digest_threshold: 2,
-            quiet_hours: alert::QuietHours::parse("22:00", "07:00"),
-            include_informational: true,
-        };
-        app.set_alert_policy(&policy).unwrap();
-        assert_eq!(app.alert_policy().unwrap(), policy);
         assert_eq!(app.standing().unwrap().level, alert::StandingLevel::Clear);
     }
 
