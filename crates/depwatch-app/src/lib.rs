@@ -25,6 +25,7 @@ pub mod ref_plan;
 mod scan;
 pub mod scan_runner;
 pub mod settings;
+pub mod view;
 pub mod webhook_registration;
 pub mod webhook_status;
 mod worker;

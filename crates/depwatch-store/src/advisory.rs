@@ -382,6 +382,22 @@ impl Store {
         Ok(row)
     }
 
+    /// The record whose `aliases` list `alias` (`CVE-…`, `GHSA-…`), when no record has that
+    /// id. Scans the records: used for one lookup at a time.
+    pub fn advisory_by_alias(&self, alias: &str) -> Result<Option<StoredAdvisory>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(
+                "SELECT id, raw_json FROM advisory
+                 WHERE EXISTS (SELECT 1 FROM json_each(advisory.raw_json, '$.aliases') a
+                               WHERE a.value = ?1)
+                 ORDER BY withdrawn, id LIMIT 1",
+            )?
+            .query_row([alias], |r| Ok(StoredAdvisory { id: r.get(0)?, raw_json: r.get(1)? }))
+            .optional()?;
+        Ok(row)
+    }
+
     /// Record counts per ecosystem, by ecosystem name.
     pub fn advisory_counts(&self) -> Result<Vec<EcosystemCount>, StoreError> {
         let conn = self.conn();

@@ -130,6 +130,8 @@ pub struct FindingFilter {
     pub instance: Option<InstanceId>,
     pub repository: Option<RepositoryId>,
     pub ref_id: Option<String>,
+    /// Only findings of this advisory (primary id).
+    pub advisory: Option<String>,
     /// Only findings still present (not fixed).
     pub present_only: bool,
     /// At most this many (newest first); `None` = all.
@@ -194,6 +196,7 @@ impl Store {
                AND (?2 IS NULL OR f.repository_id = ?2)
                AND (?3 IS NULL OR f.ref_id = ?3)
                AND (?4 = 0 OR f.fixed_at IS NULL)
+               AND (?6 IS NULL OR f.advisory_id = ?6)
              ORDER BY f.id DESC LIMIT ?5"
         ))?;
         let rows = stmt
@@ -204,11 +207,27 @@ impl Store {
                     filter.ref_id,
                     filter.present_only,
                     filter.limit.map_or(-1, i64::from),
+                    filter.advisory,
                 ],
                 from_row,
             )?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// The primary advisory id of findings that list `alias` among their aliases.
+    pub fn finding_advisory_by_alias(&self, alias: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let conn = self.conn();
+        let id = conn
+            .prepare_cached(
+                "SELECT f.advisory_id FROM finding f
+                 WHERE EXISTS (SELECT 1 FROM json_each(f.aliases) a WHERE a.value = ?1)
+                 ORDER BY f.id DESC LIMIT 1",
+            )?
+            .query_row([alias], |r| r.get(0))
+            .optional()?;
+        Ok(id)
     }
 
     /// One finding.

@@ -41,7 +41,8 @@ pub use repository::{
 };
 pub use scan_item::{ScanCounts, ScanItem, ScanItemState};
 pub use snapshot::{
-    NewSnapshot, SnapshotDiff, SnapshotId, SnapshotPackage, SnapshotRecord, SnapshotVia,
+    NewSnapshot, RepositoryActivity, SnapshotDiff, SnapshotId, SnapshotPackage, SnapshotRecord,
+    SnapshotVia,
 };
 
 use rusqlite::{Connection, OpenFlags};

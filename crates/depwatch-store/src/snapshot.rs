@@ -79,6 +79,16 @@ pub struct SnapshotRecord {
     pub package_count: u64,
 }
 
+/// What the snapshots say about how a repository's changes reach depwatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryActivity {
+    pub repository: RepositoryId,
+    /// The newest snapshot from a webhook or a poll.
+    pub last_push_at_ms: Option<i64>,
+    pub last_webhook_at_ms: Option<i64>,
+    pub last_poll_at_ms: Option<i64>,
+}
+
 /// How a snapshot's findings compare with the ref's previous snapshot.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SnapshotDiff {
@@ -290,6 +300,90 @@ impl Store {
                     pinned: row.get(6)?,
                     source: row.get(7)?,
                     paths: finding::json_strings(row, 8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Snapshots newest first (every processed push, poll and scan), of one repository or
+    /// all; at most `limit`.
+    pub fn snapshots(
+        &self,
+        repository: Option<RepositoryId>,
+        limit: u32,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshot s
+             WHERE (?1 IS NULL OR s.repository_id = ?1)
+             ORDER BY s.scanned_at DESC, s.id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt
+            .query_map(rusqlite::params![repository.map(|r| r.0), limit], snapshot_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The newest snapshot of every ref of every repository (or of one repository).
+    pub fn latest_snapshots(
+        &self,
+        repository: Option<RepositoryId>,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshot s
+             WHERE s.id IN (SELECT max(id) FROM snapshot
+                            WHERE ?1 IS NULL OR repository_id = ?1
+                            GROUP BY repository_id, ref_id)
+             ORDER BY s.repository_id, s.ref_id"
+        ))?;
+        let rows = stmt
+            .query_map(rusqlite::params![repository.map(|r| r.0)], snapshot_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The findings a snapshot introduced (first seen there) and fixed (gone there).
+    pub fn snapshot_findings(
+        &self,
+        snapshot: SnapshotId,
+    ) -> Result<(Vec<FindingRecord>, Vec<FindingRecord>), StoreError> {
+        let conn = self.conn();
+        let mut introduced = conn.prepare_cached(&format!(
+            "SELECT {} FROM finding f WHERE f.first_seen_snapshot = ?1 ORDER BY f.id",
+            finding::COLUMNS
+        ))?;
+        let introduced = introduced
+            .query_map([snapshot.0], finding::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut fixed = conn.prepare_cached(&format!(
+            "SELECT {} FROM finding f WHERE f.fixed_in_snapshot = ?1 ORDER BY f.id",
+            finding::COLUMNS
+        ))?;
+        let fixed =
+            fixed.query_map([snapshot.0], finding::from_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok((introduced, fixed))
+    }
+
+    /// Per repository with snapshots: when a push (webhook or poll) was last processed, when
+    /// the last webhook delivery led to a snapshot, and whether polling ever found a change.
+    pub fn repository_activity(&self) -> Result<Vec<RepositoryActivity>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT repository_id,
+                    max(CASE WHEN via != 'scan' THEN scanned_at END),
+                    max(CASE WHEN via = 'webhook' THEN scanned_at END),
+                    max(CASE WHEN via = 'poll' THEN scanned_at END)
+             FROM snapshot GROUP BY repository_id ORDER BY repository_id",
+        )?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(RepositoryActivity {
+                    repository: RepositoryId(row.get(0)?),
+                    last_push_at_ms: row.get(1)?,
+                    last_webhook_at_ms: row.get(2)?,
+                    last_poll_at_ms: row.get(3)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
