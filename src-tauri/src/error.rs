@@ -11,6 +11,12 @@ pub enum ErrorCode {
     Database,
     /// Anything else that went wrong inside depwatch.
     Internal,
+    /// An argument is unusable (the message names it).
+    InvalidInput,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The thing is not in a state that allows the change (acknowledging a closed finding).
+    InvalidState,
 }
 
 /// What a failed command sends to the UI.

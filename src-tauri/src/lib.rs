@@ -69,12 +69,24 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri:
         .manage(shell)
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
-            commands::app::set_monitoring
+            commands::app::set_monitoring,
+            commands::dashboard::get_dashboard,
+            commands::repository::list_repositories,
+            commands::repository::get_repository,
+            commands::repository::list_dependencies,
+            commands::push::list_pushes,
+            commands::finding::list_findings,
+            commands::finding::acknowledge_finding,
+            commands::finding::close_finding,
+            commands::finding::ignore_finding,
+            commands::finding::reopen_finding,
+            commands::advisory::get_advisory
         ])
         .setup(|app| {
             tray::create(app.handle())?;
             relay::start(app.handle());
             notification::start(app.handle());
+            commands::finding::start_ignore_sweep(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -165,7 +165,7 @@ pub(crate) fn ref_id_of(branch: &str) -> String {
 }
 
 /// Unix milliseconds → `2026-11-21T22:34:16Z`.
-pub(crate) fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
