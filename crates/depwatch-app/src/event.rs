@@ -66,6 +66,14 @@ pub enum Event {
     /// An instance's connection state changed (after a test or a failed call).
     #[serde(rename_all = "camelCase")]
     InstanceState { instance: String, state: String, message: Option<String> },
+    /// A catch-up pass (inventory refresh, then every monitored ref's head against the last
+    /// processed commit) finished; its errors name the instance or repository.
+    #[serde(rename_all = "camelCase")]
+    CatchUpFinished { report: crate::push_processing::CatchUpReport },
+    /// The scheduled advisory sync finished: `changed` records were written or removed;
+    /// `failed` names each source that could not be synced, with the reason.
+    #[serde(rename_all = "camelCase")]
+    AdvisoriesSynced { changed: u64, failed: Vec<String> },
 }
 
 /// The broadcast hub. Sending never blocks or fails: with no subscriber an event is dropped,

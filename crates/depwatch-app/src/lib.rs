@@ -16,6 +16,7 @@ mod historical_scan;
 mod instance;
 mod intake;
 mod logging;
+pub mod monitor;
 mod monitoring;
 mod perimeter;
 pub mod perimeter_selection;
@@ -37,6 +38,9 @@ pub use advisory_db::{
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
 pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};
+pub use monitor::{
+    InstanceSecrets, Monitor, MonitorConfig, MonitorError, MonitorHandle, MonitorStatus,
+};
 pub use monitoring::Monitoring;
 pub use scan::{FailOn, ScanError, ScanReport};
 pub use settings::{Settings, SettingsError};
@@ -50,7 +54,7 @@ pub use instance::{
     PendingAuthorization, SECRET_STORE_ENV,
 };
 pub use perimeter::InventorySummary;
-pub use push_processing::{CatchUpReport, PushProcessor};
+pub use push_processing::{CatchUpError, CatchUpReport, PushProcessor};
 pub use ref_filter::{RefDecision, RefFilter, RefPattern, RefPatternError};
 pub use worker::{EntryHandler, Handled, Worker, WorkerStats};
 

@@ -19,7 +19,7 @@ use depwatch_bitbucket::webhook::HookEvent;
 use depwatch_bitbucket::Client;
 use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
 use depwatch_lockfiles::ParseOptions;
-use depwatch_store::{ClaimedInboxEntry, RepositoryRecord, SnapshotVia};
+use depwatch_store::{ClaimedInboxEntry, RepositoryRecord, SnapshotVia, StoreError};
 use std::sync::Arc;
 
 /// The push pipeline's entry handler.
@@ -71,20 +71,40 @@ impl PushProcessor {
         };
         let event: HookEvent = serde_json::from_str(json)
             .map_err(|e| format!("stored event of {} cannot be read: {e}", entry.record.id))?;
-        let push = match event {
-            HookEvent::Push(push) => push,
-            HookEvent::RepoModified(m) => {
-                return Ok(Handled::Ignored(format!(
-                    "repository {} renamed to {}/{}: identity is refreshed by the next inventory",
-                    m.repository_id, m.new.project_key, m.new.slug
-                )))
-            }
-        };
         let store = self.app.store();
         let instance_name = entry.record.instance.as_str();
         let Some(instance) = store.instance_by_name(instance_name).map_err(|e| e.to_string())?
         else {
             return Ok(Handled::Ignored(format!("instance `{instance_name}` is not configured")));
+        };
+        let push = match event {
+            HookEvent::Push(push) => push,
+            HookEvent::RepoModified(m) => {
+                // Keyed by Bitbucket's id: the row keeps its snapshots, findings and exclusion.
+                let renamed = store
+                    .repository_rename(
+                        instance.id,
+                        m.repository_id,
+                        &m.new.project_key,
+                        &m.new.slug,
+                        m.new.name.as_deref(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                return Ok(match renamed {
+                    Some(r) => {
+                        tracing::info!(
+                            from = %format!("{}/{}", m.old.project_key, m.old.slug),
+                            to = %format!("{}/{}", r.project_key, r.slug),
+                            "repository renamed or moved"
+                        );
+                        Handled::Processed
+                    }
+                    None => Handled::Ignored(format!(
+                        "repository {}/{} (id {}) is not in depwatch's inventory",
+                        m.new.project_key, m.new.slug, m.repository_id
+                    )),
+                });
+            }
         };
         let repos = store.perimeter_repositories(instance.id).map_err(|e| e.to_string())?;
         let Some(repo) = repos.into_iter().find(|r| r.bb_id == push.repository_id) else {
@@ -230,6 +250,14 @@ impl PushProcessor {
     }
 }
 
+/// Why a catch-up pass stopped as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpError {
+    /// The list of instances or of a perimeter could not be read.
+    #[error("catch-up cannot read the database: {0}")]
+    Store(#[from] StoreError),
+}
+
 /// What a catch-up pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -249,11 +277,11 @@ impl PushProcessor {
     /// is reported and the others go on.
     ///
     /// # Errors
-    /// Database errors.
-    pub async fn catch_up(&self) -> Result<CatchUpReport, String> {
+    /// Database errors (a repository that cannot be polled is only reported).
+    pub async fn catch_up(&self) -> Result<CatchUpReport, CatchUpError> {
         let store = self.app.store();
         let mut report = CatchUpReport::default();
-        for instance in store.instances().map_err(|e| e.to_string())? {
+        for instance in store.instances()? {
             let client = match self.app.client(&instance) {
                 Ok(c) => c,
                 Err(e) => {
@@ -261,7 +289,7 @@ impl PushProcessor {
                     continue;
                 }
             };
-            for repo in store.perimeter_repositories(instance.id).map_err(|e| e.to_string())? {
+            for repo in store.perimeter_repositories(instance.id)? {
                 report.repositories += 1;
                 let label = format!("{}/{}", repo.project_key, repo.slug);
                 if let Err(e) =

@@ -109,6 +109,22 @@ impl Worker {
         Ok(done)
     }
 
+    /// Processes the oldest pending entry, if any. Returns whether there was one. Lets a caller
+    /// stop between entries (monitoring paused) instead of draining the whole backlog.
+    ///
+    /// # Errors
+    /// Database errors (a handler error only fails its entry).
+    pub async fn process_next<H: EntryHandler>(&self, handler: &H) -> Result<bool, StoreError> {
+        let Some(entry) = self.store.inbox_claim_next(now_ms())? else { return Ok(false) };
+        self.finish(entry.record.id, handler.handle(&entry).await)?;
+        Ok(true)
+    }
+
+    /// The backstop poll interval.
+    pub fn idle_poll(&self) -> Duration {
+        self.idle_poll
+    }
+
     fn finish(&self, id: InboxId, outcome: Result<Handled, String>) -> Result<(), StoreError> {
         match outcome {
             Ok(Handled::Processed) => {

@@ -260,6 +260,30 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Applies a rename or move (`repo:modified`) to the repository with Bitbucket id `bb_id`:
+    /// its project key, slug and name change, its row (history, findings, exclusion) stays.
+    /// Returns the updated record, or `None` when the repository is not stored.
+    pub fn repository_rename(
+        &self,
+        instance: InstanceId,
+        bb_id: i64,
+        project_key: &str,
+        slug: &str,
+        name: Option<&str>,
+    ) -> Result<Option<RepositoryRecord>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(&format!(
+                // RETURNING cannot name a table alias.
+                "UPDATE repository SET project_key = ?3, slug = ?4, name = COALESCE(?5, name)
+                 WHERE instance_id = ?1 AND bb_id = ?2 RETURNING {}",
+                COLUMNS.replace("r.", "")
+            ))?
+            .query_row(rusqlite::params![instance.0, bb_id, project_key, slug, name], from_row)
+            .optional()?;
+        Ok(row)
+    }
+
     /// Records the default branch found when scanning (`None`: empty repository).
     pub fn repository_set_default_branch(
         &self,
@@ -382,5 +406,28 @@ mod tests {
         assert_eq!((after.project_key.as_str(), after.slug.as_str()), ("PLAT", "storefront"));
         assert_eq!(store.repositories(instance, None).unwrap().len(), 4);
         assert_eq!(store.repositories(instance, Some("shop")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn repo_modified_moves_a_repository_by_bitbucket_id() {
+        let (store, instance) = seeded();
+        let before = store.repository_by_slug(instance, "SHOP", "api").unwrap().unwrap();
+        store.repository_set_monitored(before.id, false).unwrap();
+        let moved = store
+            .repository_rename(instance, 2, "PLAT", "api-gateway", Some("API gateway"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.id, before.id);
+        assert_eq!(
+            (moved.project_key.as_str(), moved.slug.as_str(), moved.name.as_deref()),
+            ("PLAT", "api-gateway", Some("API gateway"))
+        );
+        assert!(!moved.monitored, "the exclusion follows the repository");
+        assert!(store.repository_by_slug(instance, "SHOP", "api").unwrap().is_none());
+        // No name in the event keeps the stored one; an unknown id changes nothing.
+        let renamed = store.repository_rename(instance, 2, "PLAT", "gw", None).unwrap().unwrap();
+        assert_eq!(renamed.name.as_deref(), Some("API gateway"));
+        assert!(store.repository_rename(instance, 99, "X", "y", None).unwrap().is_none());
+        assert_eq!(store.repositories(instance, None).unwrap().len(), 4);
     }
 }

@@ -1,6 +1,7 @@
 //! The monitoring pipeline against the fake Bitbucket.
 
 mod catch_up;
+mod monitor;
 mod push;
 mod ref_plan;
 mod sleep;
