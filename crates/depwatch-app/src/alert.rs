@@ -521,6 +521,7 @@ mod tests {
             kind: kind.into(),
             summary: Some("Prototype pollution".into()),
             manifest: "package-lock.json".into(),
+            author: None,
         }
     }
 

@@ -13,6 +13,9 @@ pub enum FindingOrigin {
     HistoricalScan,
     /// A push brought it in or fixed it.
     Push,
+    /// A new or changed advisory affects a package already in use (after an advisory sync):
+    /// "new advisory affects repository X", with no push involved.
+    Advisory,
 }
 
 /// One finding, as events carry it.
@@ -34,6 +37,9 @@ pub struct FindingSummary {
     /// The advisory's one-line summary, when it has one.
     pub summary: Option<String>,
     pub manifest: String,
+    /// Who brought the change in: the pusher (webhook actor), else the commit's author; for
+    /// an advisory hit, the author of the commit the package has been in use since.
+    pub author: Option<String>,
 }
 
 /// Something the UI may want to show.
@@ -70,10 +76,11 @@ pub enum Event {
     /// processed commit) finished; its errors name the instance or repository.
     #[serde(rename_all = "camelCase")]
     CatchUpFinished { report: crate::push_processing::CatchUpReport },
-    /// The scheduled advisory sync finished: `changed` records were written or removed;
-    /// `failed` names each source that could not be synced, with the reason.
+    /// The scheduled advisory sync finished: `changed` records were written or removed,
+    /// `new_findings` packages in use are newly affected (each also a `FindingIntroduced` with
+    /// origin `advisory`); `failed` names each source that could not be synced, with why.
     #[serde(rename_all = "camelCase")]
-    AdvisoriesSynced { changed: u64, failed: Vec<String> },
+    AdvisoriesSynced { changed: u64, new_findings: u64, failed: Vec<String> },
 }
 
 /// The broadcast hub. Sending never blocks or fails: with no subscriber an event is dropped,

@@ -181,7 +181,8 @@ impl App {
                                 RepoOutcome::Scanned(diff) => {
                                     tally.introduced.fetch_add(diff.introduced.len() as u64, Ordering::Relaxed);
                                     tally.fixed.fetch_add(diff.fixed.len() as u64, Ordering::Relaxed);
-                                    self.emit_diff(&instance.name, &label, &diff, FindingOrigin::HistoricalScan);
+                                    // A baseline is not attributed to anyone (the snapshot keeps the head's author).
+                                    self.emit_diff(&instance.name, &label, &diff, FindingOrigin::HistoricalScan, None);
                                 }
                             }
                         }
@@ -341,8 +342,10 @@ impl App {
         repository: &str,
         diff: &SnapshotDiff,
         origin: FindingOrigin,
+        author: Option<&str>,
     ) {
         let summary = |f: &FindingRecord, commit: &str| FindingSummary {
+            author: author.map(str::to_owned),
             finding_id: f.id.0,
             instance: instance.to_owned(),
             repository: repository.to_owned(),

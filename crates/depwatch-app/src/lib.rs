@@ -5,6 +5,7 @@
 //! shell turns what it returns into UI updates.
 
 mod advisory_db;
+mod advisory_refresh;
 pub mod alert;
 pub mod analysis;
 pub mod catch_up;
@@ -35,6 +36,7 @@ pub use advisory_db::{
     default_source_url, redact_url, AdvisoryDbError, AdvisoryDbInfo, DownloadLimits, ImportReport,
     SourceSync, OSV_BUCKET,
 };
+pub use advisory_refresh::{RematchError, RematchReport};
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
 pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};

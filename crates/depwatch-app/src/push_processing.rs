@@ -125,12 +125,20 @@ impl PushProcessor {
                 .map_err(|e| e.to_string())?
                 .map(|r| r.id),
         };
-        let author =
-            push.actor.as_ref().and_then(|a| a.display_name.as_deref().or(a.name.as_deref()));
+        let pusher = push
+            .actor
+            .as_ref()
+            .and_then(|a| a.display_name.as_deref().or(a.name.as_deref()))
+            .map(str::to_owned);
         let mut outcomes = Vec::new();
         let mut acted = false;
         for change in &push.ref_changes {
-            let work = plan_ref_change(change, default_branch.as_deref(), &self.filter);
+            let planned = plan_ref_change(change, default_branch.as_deref(), &self.filter);
+            let (work, head_author) = self
+                .current_head(&client, &repo, planned)
+                .await
+                .map_err(|e| format!("{}: {e}", change.ref_id))?;
+            let author = pusher.clone().or(head_author);
             let outcome = self
                 .apply(&client, &instance.name, &repo, work, SnapshotVia::Webhook, author)
                 .await
@@ -152,6 +160,33 @@ impl PushProcessor {
         }
     }
 
+    /// A branch push is processed at the branch's head *now*, not at the pushed commit:
+    /// deliveries can be processed late (a backlog after a restart, a pause) and after a
+    /// catch-up pass that already read a newer head, and scanning an older commit then would
+    /// move the ref's latest snapshot backwards. A branch gone meanwhile is marked gone.
+    /// Also returns the head commit's author.
+    async fn current_head(
+        &self,
+        client: &Client,
+        repo: &RepositoryRecord,
+        work: RefWork,
+    ) -> Result<(RefWork, Option<String>), String> {
+        let RefWork::Scan { ref_id, from, to, peel: false } = work else { return Ok((work, None)) };
+        if !ref_id.starts_with("refs/heads/") {
+            return Ok((RefWork::Scan { ref_id, from, to, peel: false }, None));
+        }
+        let head = client
+            .latest_commit(&repo.project_key, &repo.slug, &ref_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(head) = head else { return Ok((RefWork::Gone { ref_id }, None)) };
+        if head.id != to {
+            tracing::debug!(%ref_id, pushed = %to, head = %head.id, "push superseded; processing the current head");
+        }
+        let author = head.author.and_then(|a| a.name);
+        Ok((RefWork::Scan { ref_id, from, to: head.id, peel: false }, author))
+    }
+
     async fn apply(
         &self,
         client: &Client,
@@ -159,7 +194,7 @@ impl PushProcessor {
         repo: &RepositoryRecord,
         work: RefWork,
         via: SnapshotVia,
-        author: Option<&str>,
+        author: Option<String>,
     ) -> Result<RefOutcome, String> {
         let store = self.app.store();
         let (project, slug) = (repo.project_key.as_str(), repo.slug.as_str());
@@ -223,7 +258,21 @@ impl PushProcessor {
                     }
                 };
                 // The push's own old commit (null for a new ref), not the last scanned one.
-                let provenance = Provenance { from_commit: push_from.as_deref(), author, via };
+                // Polling knows no pusher: the commit's author is who brought the change in.
+                let author = match author {
+                    Some(a) => Some(a),
+                    None => client
+                        .latest_commit(project, slug, &to)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .and_then(|c| c.author)
+                        .and_then(|p| p.name),
+                };
+                let provenance = Provenance {
+                    from_commit: push_from.as_deref(),
+                    author: author.as_deref(),
+                    via,
+                };
                 let diff = self
                     .app
                     .store_analysis(
@@ -240,7 +289,7 @@ impl PushProcessor {
                     .ref_state_set(repo.id, &ref_id, Some(&to), false, now_ms())
                     .map_err(|e| e.to_string())?;
                 let label = format!("{project}/{slug}");
-                self.app.emit_diff(instance, &label, &diff, FindingOrigin::Push);
+                self.app.emit_diff(instance, &label, &diff, FindingOrigin::Push, author.as_deref());
                 Ok(RefOutcome::Scanned {
                     introduced: diff.introduced.len(),
                     fixed: diff.fixed.len(),

@@ -18,6 +18,8 @@ fn serve_warns_on_loopback_listens_and_answers() {
             "127.0.0.1:0",
             "--poll-minutes",
             "0",
+            "--advisory-sync-minutes",
+            "0",
         ])
         .env_remove("DEPWATCH_DATA_DIR")
         .env("DEPWATCH_SECRET", "s3cret")

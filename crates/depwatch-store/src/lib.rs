@@ -6,6 +6,7 @@
 //! before anything is written to it.
 
 mod advisory;
+mod advisory_hit;
 mod enum_column;
 mod error;
 mod finding;

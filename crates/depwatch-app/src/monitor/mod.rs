@@ -95,6 +95,25 @@ impl Default for MonitorConfig {
     }
 }
 
+impl MonitorConfig {
+    /// The configuration the saved settings describe: listen address, advisory sync interval
+    /// (0 hours = never), ref patterns, and the webhook secret (for every instance).
+    ///
+    /// # Errors
+    /// The settings or the secret cannot be read, or a saved ref pattern is invalid.
+    pub fn from_settings(app: &App) -> Result<MonitorConfig, crate::settings::SettingsError> {
+        let settings = app.settings()?;
+        let hours = u64::from(settings.sync_interval_hours);
+        Ok(MonitorConfig {
+            listen: settings.listen_addr(),
+            default_secret: app.webhook_secret()?.map(|s| Secret::new(s.expose().to_owned())),
+            ref_filter: settings.ref_filter()?,
+            advisory_sync_interval: (hours > 0).then(|| Duration::from_secs(hours * 3600)),
+            ..MonitorConfig::default()
+        })
+    }
+}
+
 /// Why the runtime could not start or a control call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
@@ -160,6 +179,9 @@ struct Shared {
     progress: StdMutex<Progress>,
 }
 
+/// A background task of the runtime.
+type Task = JoinHandle<Result<(), MonitorError>>;
+
 /// Starts the runtime. See [`Monitor::start`].
 #[derive(Debug, Clone, Copy)]
 pub struct Monitor;
@@ -168,7 +190,7 @@ pub struct Monitor;
 /// takes `&self`.
 pub struct MonitorHandle {
     shared: Arc<Shared>,
-    tasks: StdMutex<Vec<(&'static str, JoinHandle<Result<(), MonitorError>>)>>,
+    tasks: StdMutex<Vec<(&'static str, Task)>>,
 }
 
 impl std::fmt::Debug for MonitorHandle {
@@ -336,8 +358,8 @@ impl MonitorHandle {
         let mut slot = self.shared.listener.lock().await;
         let current = slot.as_ref().map(|s| s.addr);
         let target = addr.or(current).unwrap_or(lock(&self.shared.config).listen);
-        let same =
-            current.is_some_and(|c| c == target || (target.port() == 0 && c.ip() == target.ip()));
+        // Port 0 asks for a fresh port, so only an explicit equal address is "the same".
+        let same = current.is_some_and(|c| addr.is_none_or(|a| a == c));
         let fresh = if same {
             if let Some(old) = slot.take() {
                 stop_listener(old).await;
@@ -625,28 +647,42 @@ fn now_unix() -> i64 {
 async fn sync_pass(shared: &Arc<Shared>) -> Result<(), MonitorError> {
     let app = Arc::clone(&shared.app);
     let limits = lock(&shared.config).download_limits.clone();
-    // Downloads and imports block (reqwest blocking, SQLite).
-    let outcome = tokio::task::spawn_blocking(move || app.sync_advisories(&limits))
-        .await
-        .map_err(|e| MonitorError::Task { task: "advisory sync", message: e.to_string() })?;
-    let mut changed = 0;
-    let mut failed = Vec::new();
-    match outcome {
-        Ok(results) => {
-            for (source, result) in results {
-                match result {
-                    Ok(report) => changed += report.stats.written() + report.stats.deleted,
-                    Err(e) => failed.push(format!("{source}: {e}")),
+    // Downloads, imports and matching block (reqwest blocking, SQLite): one blocking task.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut changed = 0;
+        let mut failed = Vec::new();
+        match app.sync_enabled_advisories(&limits) {
+            Ok(results) => {
+                for (source, result) in results {
+                    match result {
+                        Ok(report) => changed += report.stats.written() + report.stats.deleted,
+                        Err(e) => failed.push(format!("{source}: {e}")),
+                    }
                 }
             }
+            Err(e) => failed.push(e.to_string()),
         }
-        Err(e) => failed.push(e.to_string()),
-    }
+        let new_findings = if changed > 0 {
+            match app.rematch_latest_snapshots() {
+                Ok(report) => report.new_findings,
+                Err(e) => {
+                    failed.push(e.to_string());
+                    0
+                }
+            }
+        } else {
+            0
+        };
+        (changed, new_findings, failed)
+    })
+    .await
+    .map_err(|e| MonitorError::Task { task: "advisory sync", message: e.to_string() })?;
+    let (changed, new_findings, failed) = outcome;
     for f in &failed {
         tracing::warn!(error = %f, "advisory sync failed");
     }
     lock(&shared.progress).last_advisory_sync_at_ms = Some(crate::instance::now_ms());
-    shared.app.events().emit(Event::AdvisoriesSynced { changed, failed });
+    shared.app.events().emit(Event::AdvisoriesSynced { changed, new_findings, failed });
     Ok(())
 }
 

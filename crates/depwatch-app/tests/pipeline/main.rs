@@ -1,5 +1,6 @@
 //! The monitoring pipeline against the fake Bitbucket.
 
+mod advisory_refresh;
 mod catch_up;
 mod monitor;
 mod push;
