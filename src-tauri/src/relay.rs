@@ -26,6 +26,12 @@ fn stale(event: &Event) -> (&'static [&'static str], bool) {
         }
         Event::ScanFinished { .. } => (&["scan", "repositories", "findings"], true),
         Event::AuthProblem { .. } | Event::InstanceState { .. } => (&["connection"], false),
+        // Refs it processed announce their findings themselves.
+        Event::CatchUpFinished { .. } => (&["repositories"], false),
+        Event::AdvisoriesSynced { new_findings: 0, .. } => (&["advisories", "settings"], false),
+        Event::AdvisoriesSynced { .. } => {
+            (&["advisories", "settings", "findings", "repositories"], true)
+        }
         // Progress has its own event, sent by the scan commands.
         Event::ScanProgress { .. } => (&[], false),
     }
@@ -121,6 +127,7 @@ mod tests {
             kind: "vulnerability".into(),
             summary: None,
             manifest: "package-lock.json".into(),
+            author: Some("jdoe".into()),
         };
         let introduced = Event::FindingIntroduced { origin: FindingOrigin::Push, finding };
         assert_eq!(stale(&introduced), (&["findings", "repositories"][..], true));

@@ -248,12 +248,17 @@ fn per_push(group: &[&Candidate], policy: &AlertPolicy) -> Option<Alert> {
         _ => format!("New advisory affects {}", f.repository),
     };
     let mut body = match top.origin {
-        FindingOrigin::Push if f.commit_id.is_empty() => format!("{}\n", branch_name(&f.ref_id)),
+        FindingOrigin::Push if f.commit_id.is_empty() => branch_name(&f.ref_id).to_owned(),
         FindingOrigin::Push => {
-            format!("{} @ {}\n", branch_name(&f.ref_id), short_commit(&f.commit_id))
+            format!("{} @ {}", branch_name(&f.ref_id), short_commit(&f.commit_id))
         }
-        _ => format!("{}\n", branch_name(&f.ref_id)),
+        _ => branch_name(&f.ref_id).to_owned(),
     };
+    if let (FindingOrigin::Push, Some(author)) = (top.origin, f.author.as_deref()) {
+        body.push_str(" by ");
+        body.push_str(author);
+    }
+    body.push('\n');
     body.push_str(&finding_line(f));
     if count > 1 {
         body.push_str(&format!("\nand {} more", count - 1));
@@ -521,7 +526,7 @@ mod tests {
             kind: kind.into(),
             summary: Some("Prototype pollution".into()),
             manifest: "package-lock.json".into(),
-            author: None,
+            author: Some("Jane Doe".into()),
         }
     }
 
@@ -554,7 +559,7 @@ mod tests {
         assert_eq!(a.title, "2 new vulnerable dependencies in SHOP/web");
         assert_eq!(
             a.body,
-            "main @ 0123456789ab\nGHSA-0002 in lodash 4.17.20 (critical): Prototype pollution\nand 1 more"
+            "main @ 0123456789ab by Jane Doe\nGHSA-0002 in lodash 4.17.20 (critical): Prototype pollution\nand 1 more"
         );
         assert_eq!(a.urgency, Urgency::Critical);
         assert_eq!(a.open_finding, 2);
@@ -625,7 +630,7 @@ mod tests {
         let mut planner = AlertPlanner::new();
         let hit = push(finding(9, "SHOP/web", "", "high", "vulnerability"));
         let alerts = planner.plan(vec![hit], &AlertPolicy::default(), 600);
-        assert_eq!(alerts[0].body.lines().next(), Some("main"));
+        assert_eq!(alerts[0].body.lines().next(), Some("main by Jane Doe"));
     }
 
     #[test]
@@ -748,6 +753,21 @@ mod tests {
         assert_eq!(
             *recorder.0.lock().unwrap(),
             ["fixed 7", "2 new vulnerable dependencies in SHOP/web"]
+        );
+    }
+
+    #[test]
+    fn an_advisory_hit_names_the_repository_and_branch_without_a_pusher() {
+        let mut planner = AlertPlanner::new();
+        let hit = Candidate {
+            origin: FindingOrigin::Advisory,
+            finding: finding(5, "SHOP/web", "c9", "critical", "vulnerability"),
+        };
+        let alerts = planner.plan(vec![hit], &AlertPolicy::default(), 600);
+        assert_eq!(alerts[0].title, "New advisory affects SHOP/web");
+        assert_eq!(
+            alerts[0].body,
+            "main\nGHSA-0005 in lodash 4.17.20 (critical): Prototype pollution"
         );
     }
 

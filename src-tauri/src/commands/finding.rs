@@ -81,6 +81,7 @@ pub async fn reopen_finding<R: Runtime>(
 fn changed<R: Runtime>(handle: &AppHandle<R>) {
     relay::data_changed(handle, "findings");
     relay::data_changed(handle, "repositories");
+    crate::tray::refresh(handle);
 }
 
 /// Reopens ignored findings whose date has come, every [`IGNORE_SWEEP_INTERVAL`], and tells
