@@ -20,6 +20,7 @@ use depwatch_bitbucket::Client;
 use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
 use depwatch_lockfiles::ParseOptions;
 use depwatch_store::{ClaimedInboxEntry, RepositoryRecord, SnapshotVia, StoreError};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The push pipeline's entry handler.
@@ -30,7 +31,13 @@ pub struct PushProcessor {
     filter: RefFilter,
     discovery: DiscoveryOptions,
     parse: ParseOptions,
+    /// One lock per (repository, ref): the inbox worker and catch-up polling run side by
+    /// side, and both checking "not scanned at this head yet" before either stores would
+    /// store the same commit twice.
+    ref_locks: RefLocks,
 }
+
+type RefLocks = std::sync::Mutex<HashMap<(i64, String), Arc<tokio::sync::Mutex<()>>>>;
 
 /// What one ref became.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +58,7 @@ impl PushProcessor {
             filter,
             discovery: DiscoveryOptions::default(),
             parse: ParseOptions::default(),
+            ref_locks: RefLocks::default(),
         }
     }
 
@@ -62,6 +70,7 @@ impl PushProcessor {
             filter,
             discovery: DiscoveryOptions::default(),
             parse: ParseOptions::default(),
+            ref_locks: RefLocks::default(),
         }
     }
 
@@ -196,6 +205,17 @@ impl PushProcessor {
         via: SnapshotVia,
         author: Option<String>,
     ) -> Result<RefOutcome, String> {
+        let ref_lock = match &work {
+            RefWork::Skip(_) => None,
+            RefWork::Gone { ref_id } | RefWork::Scan { ref_id, .. } => {
+                let mut locks = self.ref_locks.lock().unwrap_or_else(|p| p.into_inner());
+                Some(Arc::clone(locks.entry((repo.id.0, ref_id.clone())).or_default()))
+            }
+        };
+        let _held = match &ref_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let store = self.app.store();
         let (project, slug) = (repo.project_key.as_str(), repo.slug.as_str());
         match work {
