@@ -205,8 +205,11 @@ async fn sigkill_mid_burst_loses_and_duplicates_nothing() {
         let vulnerable = vulnerable.clone();
         pushes.push(tokio::spawn(async move {
             for n in 0..PUSHES {
-                let lock =
-                    if (PUSHES - 1 - n) % 2 == 0 { vulnerable.clone() } else { CLEAN.into() };
+                let lock = if (PUSHES - 1 - n).is_multiple_of(2) {
+                    vulnerable.clone()
+                } else {
+                    CLEAN.into()
+                };
                 fake.push(
                     "SHOP",
                     &format!("svc{i}"),
