@@ -42,3 +42,15 @@ impl From<depwatch_app::AppError> for CommandError {
         CommandError::new(code, err.to_string())
     }
 }
+
+impl From<depwatch_app::monitor::MonitorError> for CommandError {
+    fn from(err: depwatch_app::monitor::MonitorError) -> CommandError {
+        use depwatch_app::monitor::MonitorError;
+        let code = match err {
+            MonitorError::Store(_) => ErrorCode::Database,
+            MonitorError::App(depwatch_app::AppError::Store(_)) => ErrorCode::Database,
+            _ => ErrorCode::Internal,
+        };
+        CommandError::new(code, err.to_string())
+    }
+}

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod monitor;
 mod notification;
 mod relay;
 mod shell;
@@ -53,6 +54,8 @@ pub fn run() {
         eprintln!("depwatch: cannot start the desktop shell: {err}");
         std::process::exit(1);
     });
+    // Binds the webhook listener: only the real app does that, never a test's mock app.
+    monitor::start(app.handle());
     app.run(|_app, event| {
         // Closing the last window keeps depwatch running in the tray; only Quit exits
         // (it calls `exit`, which carries a code).

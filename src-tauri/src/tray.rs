@@ -1,4 +1,4 @@
-//! The tray icon and its menu: Open depwatch, Pause/Resume monitoring, Quit. Its colour is the
+//! The tray icon and its menu: Open depwatch, Pause/Resume monitoring, Sync now, Quit. Its colour is the
 //! worst unresolved finding (green, amber, red; grey while paused), its tooltip the counts.
 
 use crate::commands::app::apply_monitoring;
@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, Runtime};
 const TRAY_ID: &str = "depwatch";
 const MENU_OPEN: &str = "open";
 const MENU_TOGGLE: &str = "toggle-monitoring";
+const MENU_SYNC: &str = "sync-now";
 const MENU_QUIT: &str = "quit";
 
 /// The Pause/Resume item, kept to relabel it when the state changes.
@@ -71,9 +72,12 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let (monitoring, standing) = current(app);
     let open = MenuItem::with_id(app, MENU_OPEN, "Open depwatch", true, None::<&str>)?;
     let toggle = MenuItem::with_id(app, MENU_TOGGLE, toggle_label(monitoring), true, None::<&str>)?;
+    let sync = MenuItem::with_id(app, MENU_SYNC, "Sync now", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, MENU_QUIT, "Quit depwatch", true, None::<&str>)?;
-    let menu =
-        Menu::with_items(app, &[&open, &toggle, &PredefinedMenuItem::separator(app)?, &quit])?;
+    let menu = Menu::with_items(
+        app,
+        &[&open, &toggle, &sync, &PredefinedMenuItem::separator(app)?, &quit],
+    )?;
     app.manage(TrayItems { toggle });
 
     TrayIconBuilder::with_id(TRAY_ID)
@@ -84,9 +88,19 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_OPEN => show_main_window(app),
             MENU_TOGGLE => toggle_monitoring(app),
+            MENU_SYNC => crate::monitor::sync_now(app),
             MENU_QUIT => {
                 tracing::info!("quit from the tray menu");
-                app.exit(0);
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    // Let the worker finish the push in progress, but never hang the quit.
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        crate::monitor::stop(&app),
+                    )
+                    .await;
+                    app.exit(0);
+                });
             }
             other => tracing::debug!(id = other, "unknown tray menu item"),
         })

@@ -38,7 +38,12 @@ pub(crate) fn apply_monitoring<R: Runtime>(
     shell: &Shell,
     target: Monitoring,
 ) -> Result<Monitoring, CommandError> {
-    let monitoring = shell.app()?.set_monitoring(target)?;
+    // The running monitor persists the choice and pauses or resumes its work; before it runs,
+    // the persisted state is what it will start with.
+    let monitoring = match crate::monitor::set_monitoring(app, target) {
+        Some(result) => result?,
+        None => shell.app()?.set_monitoring(target)?,
+    };
     tray::show_monitoring(app, monitoring);
     if let Err(err) = app.emit(MONITORING_CHANGED, MonitoringChanged { monitoring }) {
         tracing::warn!(error = %err, "cannot notify the UI of the monitoring change");
