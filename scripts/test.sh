@@ -38,6 +38,6 @@ E2E_SHOTS_DIR="$PWD/target/ui-screenshots" npm --prefix ui run test:e2e
 step "desktop end-to-end (real window under Xvfb, tauri-driver + WebKitWebDriver)"
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
   cargo nextest run -p depwatch-desktop --features custom-protocol --test desktop_e2e \
-  --run-ignored only --profile ci
+  --run-ignored only --profile ci --test-threads 1
 
 step "all checks passed"
