@@ -228,14 +228,16 @@ fn detail_of(stored: &StoredAdvisory) -> Result<AdvisoryDetail, ViewError> {
 }
 
 /// OSV range events in words: each introduced…fixed (or last_affected, limit) span becomes
-/// `>=a, <b`; `introduced: 0` is "from the start".
+/// `>=a, <b`; `introduced: 0` (or `0.0.0-0`) is "from the start".
 fn range_texts(range: &Range) -> Vec<String> {
     let mut out = Vec::new();
     let mut lower: Option<String> = None;
     let mut open = false;
     for e in &range.events {
         if let Some(v) = &e.introduced {
-            lower = if v == "0" { None } else { Some(format!(">={v}")) };
+            // RustSec writes "from the start" as `0.0.0-0` (the lowest SemVer pre-release).
+            let start = matches!(v.as_str(), "0" | "0.0.0" | "0.0.0-0");
+            lower = if start { None } else { Some(format!(">={v}")) };
             open = true;
         } else if let Some(v) = &e.fixed {
             out.push(span(lower.take(), format!("<{v}")));
@@ -310,7 +312,7 @@ mod tests {
         let range = Range {
             kind: "SEMVER".into(),
             events: vec![
-                ev(Some("0"), None, None),
+                ev(Some("0.0.0-0"), None, None),
                 ev(None, Some("1.2.3"), None),
                 ev(Some("2.0.0"), None, None),
                 ev(None, None, Some("2.4.0")),

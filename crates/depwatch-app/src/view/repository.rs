@@ -4,6 +4,7 @@ use super::{
     branch_name, is_unresolved, ref_id_of, rfc3339, severity_label, severity_rank, tally,
     InformationalCounts, SeverityCounts, ViewError,
 };
+use crate::webhook_status::{self, WebhookBook, WebhookState};
 use crate::App;
 use depwatch_core::{Diagnostic, DiagnosticLevel};
 use depwatch_lockfiles::Format;
@@ -25,24 +26,39 @@ pub struct WebhookStatus {
 }
 
 impl WebhookStatus {
-    /// What the processed snapshots show: a webhook delivery led to one (installed), or only
-    /// catch-up polling has found changes so far.
-    pub(crate) fn from_activity(activity: Option<&RepositoryActivity>) -> WebhookStatus {
-        match activity.and_then(|a| a.last_webhook_at_ms) {
-            Some(at) => WebhookStatus {
-                state: "installed",
-                last_delivery_at: Some(rfc3339(at)),
-                detail: None,
+    /// What depwatch recorded when it installed (or failed to install) the webhook, corrected
+    /// by what the processed snapshots show: a delivery that led to a snapshot proves a
+    /// webhook exists, even one installed by hand.
+    pub(crate) fn new(
+        recorded: Option<&webhook_status::WebhookStatus>,
+        activity: Option<&RepositoryActivity>,
+    ) -> WebhookStatus {
+        let last_delivery = activity.and_then(|a| a.last_webhook_at_ms);
+        let (state, detail) = match recorded {
+            Some(r) => (r.state, r.detail.clone()),
+            None => (WebhookState::Missing, None),
+        };
+        let state = match (state, last_delivery) {
+            (WebhookState::Missing, Some(_)) => WebhookState::Installed,
+            (state, _) => state,
+        };
+        let detail = match (state, detail) {
+            (WebhookState::Missing, None) => Some(
+                "No webhook delivery has been processed for this repository; depwatch finds its \
+                 pushes by polling."
+                    .to_owned(),
+            ),
+            (_, detail) => detail,
+        };
+        WebhookStatus {
+            state: match state {
+                WebhookState::Installed => "installed",
+                WebhookState::Missing => "missing",
+                WebhookState::Failing => "failing",
+                WebhookState::Polling => "polling",
             },
-            None => WebhookStatus {
-                state: "polling",
-                last_delivery_at: None,
-                detail: Some(
-                    "No webhook delivery has been processed for this repository yet; \
-                     depwatch finds its pushes by polling."
-                        .to_owned(),
-                ),
-            },
+            last_delivery_at: last_delivery.map(rfc3339),
+            detail,
         }
     }
 }
@@ -179,6 +195,8 @@ pub(crate) struct Overview {
     latest: HashMap<(RepositoryId, String), SnapshotRecord>,
     activity: HashMap<RepositoryId, RepositoryActivity>,
     scan_states: HashMap<RepositoryId, ScanItemState>,
+    /// What depwatch recorded installing webhooks, per repository.
+    webhooks: HashMap<RepositoryId, webhook_status::WebhookStatus>,
 }
 
 impl Overview {
@@ -190,7 +208,16 @@ impl Overview {
         let mut base_urls = HashMap::new();
         let mut project_names = HashMap::new();
         let mut scan_states = HashMap::new();
+        let mut webhooks = HashMap::new();
         for instance in store.instances()? {
+            let book = match app.webhook_book(&instance) {
+                Ok(book) => book,
+                Err(crate::InstanceError::Store(e)) => return Err(e.into()),
+                Err(e) => {
+                    tracing::warn!(instance = %instance.name, error = %e, "webhook states unreadable");
+                    WebhookBook::default()
+                }
+            };
             base_urls.insert(instance.id, instance.base_url.clone());
             for p in store.projects(instance.id)? {
                 if let Some(name) = p.name {
@@ -200,7 +227,10 @@ impl Overview {
             for item in store.scan_items(instance.id, None)? {
                 scan_states.insert(item.repository_id, item.state);
             }
-            repositories.extend(store.perimeter_repositories(instance.id)?);
+            for repo in store.perimeter_repositories(instance.id)? {
+                webhooks.insert(repo.id, app.repository_webhook_status(&book, &repo));
+                repositories.push(repo);
+            }
         }
         let latest = store
             .latest_snapshots(None)?
@@ -218,6 +248,7 @@ impl Overview {
             latest,
             activity,
             scan_states,
+            webhooks,
         })
     }
 
@@ -281,7 +312,7 @@ impl Overview {
             scan_state,
             last_scanned_at: repo.last_scanned_at_ms.map(rfc3339),
             last_push_at: activity.and_then(|a| a.last_push_at_ms).map(rfc3339),
-            webhook: WebhookStatus::from_activity(activity),
+            webhook: WebhookStatus::new(self.webhooks.get(&repo.id), activity),
             web_url: web_url(base, &repo.project_key, &repo.slug),
         }
     }
@@ -474,6 +505,34 @@ fn manifest_infos(snapshot: &SnapshotRecord, branch: &str) -> Result<Vec<Manifes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_state_is_the_recorded_one_unless_deliveries_prove_a_hook() {
+        let recorded = |state| webhook_status::WebhookStatus {
+            state,
+            detail: Some("no REPO_ADMIN permission".to_owned()),
+            checked_at_ms: Some(1),
+        };
+        let delivered = RepositoryActivity {
+            repository: RepositoryId(1),
+            last_push_at_ms: Some(2_000),
+            last_webhook_at_ms: Some(2_000),
+            last_poll_at_ms: None,
+        };
+        let failing = WebhookStatus::new(Some(&recorded(WebhookState::Failing)), None);
+        assert_eq!(
+            (failing.state, failing.detail.as_deref()),
+            ("failing", Some("no REPO_ADMIN permission"))
+        );
+        let proven = WebhookStatus::new(None, Some(&delivered));
+        assert_eq!(
+            (proven.state, proven.last_delivery_at.as_deref()),
+            ("installed", Some("1970-01-01T00:00:02Z"))
+        );
+        let missing = WebhookStatus::new(None, None);
+        assert_eq!(missing.state, "missing");
+        assert!(missing.detail.is_some_and(|d| d.contains("polling")));
+    }
 
     #[test]
     fn web_urls_follow_bitbucket_paths() {
