@@ -9,7 +9,9 @@
 //! screen). Saving a connection in the desktop sets `desktop.instance`; connecting again to the
 //! same base URL reuses that instance (and its data) instead of adding another.
 
-use crate::instance::{account, now_ms, InstanceError, OAUTH_ACCESS, PASSWORD, TOKEN};
+use crate::instance::{
+    account, now_ms, InstanceError, OAUTH_ACCESS, OAUTH_SESSION, PASSWORD, TOKEN,
+};
 use crate::{AddInstance, App, InstanceAuth};
 use depwatch_bitbucket::{
     Auth, Client, ConnectFailure, Error as BbError, InstanceConfig, RetryPolicy, Secret,
@@ -333,7 +335,7 @@ impl App {
     }
 
     /// The URL's host name, or `host-2`, `host-3`, … when another instance has that name.
-    fn free_instance_name(&self, base_url: &str) -> Result<String, ConnectionError> {
+    pub(crate) fn free_instance_name(&self, base_url: &str) -> Result<String, ConnectionError> {
         let host = url_host(base_url).unwrap_or_else(|| "bitbucket".to_owned());
         let mut name = host.clone();
         let mut n = 1;
@@ -349,7 +351,7 @@ impl App {
     /// connecting again resumes where it was. Blocking.
     pub fn disconnect_desktop(&self) -> Result<Option<DesktopConnection>, ConnectionError> {
         let Some(instance) = self.desktop_instance()? else { return Ok(None) };
-        for what in [TOKEN, PASSWORD, OAUTH_ACCESS] {
+        for what in [TOKEN, PASSWORD, OAUTH_ACCESS, OAUTH_SESSION] {
             self.secret_store().store.delete(&account(&instance.name, what))?;
         }
         self.store.instance_set_status(

@@ -129,6 +129,7 @@ impl App {
         options: HistoricalScanOptions,
     ) -> Result<HistoricalScanReport, InstanceError> {
         let instance = self.resolve_instance(name)?;
+        self.renew_before_use(&instance).await;
         let client = self.client(&instance)?;
         let counts = self.store.scan_counts(instance.id)?;
         let unfinished =

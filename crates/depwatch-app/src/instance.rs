@@ -6,7 +6,8 @@ use crate::event::Event;
 use crate::App;
 use depwatch_bitbucket::secret::{open_secret_store, OpenedSecretStore, SecretStoreError};
 use depwatch_bitbucket::{
-    Auth, Client, InstanceConfig, OAuthCredentials, OAuthKey, RequestToken, Secret, SecretStoreKind,
+    AccessToken, Auth, Client, InstanceConfig, OAuthCredentials, OAuthKey, RequestToken, Secret,
+    SecretStoreKind,
 };
 use depwatch_store::{
     AuthKind, InstanceRecord, InstanceState, InstanceStatus, NewInstance, StoreError,
@@ -115,7 +116,7 @@ pub struct PendingAuthorization {
     pub instance: String,
     /// Open this in a browser, log in, press Allow, copy the verifier.
     pub authorize_url: String,
-    request_token: RequestToken,
+    pub(crate) request_token: RequestToken,
 }
 
 pub(crate) fn account(instance: &str, what: &str) -> String {
@@ -126,6 +127,7 @@ pub(crate) const TOKEN: &str = "token";
 pub(crate) const PASSWORD: &str = "password";
 pub(crate) const OAUTH_KEY: &str = "oauth-private-key";
 pub(crate) const OAUTH_ACCESS: &str = "oauth-access-token";
+pub(crate) const OAUTH_SESSION: &str = "oauth-session";
 
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -287,7 +289,7 @@ impl App {
     /// Removes an instance, its data and its secrets.
     pub fn remove_instance(&self, name: &str) -> Result<(), InstanceError> {
         let instance = self.resolve_instance(Some(name))?;
-        for what in [TOKEN, PASSWORD, OAUTH_KEY, OAUTH_ACCESS] {
+        for what in [TOKEN, PASSWORD, OAUTH_KEY, OAUTH_ACCESS, OAUTH_SESSION] {
             self.secret_store().store.delete(&account(&instance.name, what))?;
         }
         self.store.instance_delete(instance.id)?;
@@ -345,6 +347,33 @@ impl App {
         })
     }
 
+    /// The instance's OAuth key pair: the stored one, or a new RSA 2048 pair stored now.
+    pub(crate) fn ensure_oauth_key(
+        &self,
+        instance: &InstanceRecord,
+    ) -> Result<OAuthKey, InstanceError> {
+        let fail = |source| InstanceError::Bitbucket {
+            instance: instance.name.clone(),
+            source: Box::new(source),
+        };
+        let store = &self.secret_store().store;
+        if let Some(pem) = store.get(&account(&instance.name, OAUTH_KEY))? {
+            return OAuthKey::from_pem(pem.expose()).map_err(fail);
+        }
+        let key = OAuthKey::generate().map_err(fail)?;
+        store.set(&account(&instance.name, OAUTH_KEY), &key.private_key_pem().map_err(fail)?)?;
+        Ok(key)
+    }
+
+    /// The public key (PEM) of an OAuth instance's stored key pair, for the Application Link.
+    pub fn oauth_public_key(&self, instance: &InstanceRecord) -> Result<String, InstanceError> {
+        let credentials = self.oauth_credentials(instance, None)?;
+        credentials.key.public_key_pem().map_err(|source| InstanceError::Bitbucket {
+            instance: instance.name.clone(),
+            source: Box::new(source),
+        })
+    }
+
     /// A REST client for an instance, with its stored credentials.
     pub fn client(&self, instance: &InstanceRecord) -> Result<Client, InstanceError> {
         let auth = match instance.auth_kind {
@@ -379,6 +408,7 @@ impl App {
         name: Option<&str>,
     ) -> Result<ConnectionReport, InstanceError> {
         let instance = self.resolve_instance(name)?;
+        self.renew_before_use(&instance).await;
         let client = match self.client(&instance) {
             Ok(client) => client,
             Err(err @ InstanceError::NotAuthorized { .. }) => {
@@ -472,9 +502,19 @@ impl App {
 
     /// OAuth step 1 (out-of-band): gets a request token and the URL the user opens to allow
     /// depwatch. The verifier shown after "Allow" goes to [`App::complete_authorization`].
+    /// The loopback flow is [`crate::Authorization`].
     pub async fn begin_authorization(
         &self,
         name: Option<&str>,
+    ) -> Result<PendingAuthorization, InstanceError> {
+        self.request_authorization(name, "oob").await
+    }
+
+    /// OAuth step 1 with a callback URL (`oob` or the loopback callback with its nonce).
+    pub(crate) async fn request_authorization(
+        &self,
+        name: Option<&str>,
+        callback_url: &str,
     ) -> Result<PendingAuthorization, InstanceError> {
         let instance = self.resolve_instance(name)?;
         if instance.auth_kind != AuthKind::OAuth {
@@ -490,7 +530,7 @@ impl App {
         let config =
             self.config(&instance, Auth::OAuth1(self.oauth_credentials(&instance, None)?))?;
         let client = Client::new(config).map_err(fail)?;
-        let request_token = client.request_token("oob").await.map_err(fail)?;
+        let request_token = client.request_token(callback_url).await.map_err(fail)?;
         let authorize_url = client.authorize_url(&request_token).to_string();
         Ok(PendingAuthorization { instance: instance.name.clone(), authorize_url, request_token })
     }
@@ -502,7 +542,18 @@ impl App {
         pending: PendingAuthorization,
         verifier: &str,
     ) -> Result<ConnectionReport, InstanceError> {
-        let instance = self.resolve_instance(Some(&pending.instance))?;
+        self.exchange_verifier(&pending.instance, &pending.request_token, verifier).await
+    }
+
+    /// Exchanges a verifier, stores the access token and the session (handle and expiry) in
+    /// the secret store, then tests the connection.
+    pub(crate) async fn exchange_verifier(
+        &self,
+        name: &str,
+        request_token: &RequestToken,
+        verifier: &str,
+    ) -> Result<ConnectionReport, InstanceError> {
+        let instance = self.resolve_instance(Some(name))?;
         let fail = |source| InstanceError::Bitbucket {
             instance: instance.name.clone(),
             source: Box::new(source),
@@ -510,9 +561,228 @@ impl App {
         let config =
             self.config(&instance, Auth::OAuth1(self.oauth_credentials(&instance, None)?))?;
         let client = Client::new(config).map_err(fail)?;
-        let access =
-            client.access_token(&pending.request_token, verifier.trim()).await.map_err(fail)?;
-        self.secret_store().store.set(&account(&instance.name, OAUTH_ACCESS), &access.token)?;
+        let access = client.access_token(request_token, verifier.trim()).await.map_err(fail)?;
+        self.store_access_token(&instance, &access, now_ms())?;
+        tracing::info!(instance = %instance.name, "OAuth authorization complete");
         self.test_instance(Some(&instance.name)).await
+    }
+
+    fn store_access_token(
+        &self,
+        instance: &InstanceRecord,
+        access: &AccessToken,
+        now_ms: i64,
+    ) -> Result<(), InstanceError> {
+        let store = &self.secret_store().store;
+        store.set(&account(&instance.name, OAUTH_ACCESS), &access.token)?;
+        match &access.session_handle {
+            Some(handle) => {
+                let session = StoredSession {
+                    handle: handle.expose().to_owned(),
+                    issued_at_ms: now_ms,
+                    expires_at_ms: access.expires_in.map(|d| now_ms.saturating_add(duration_ms(d))),
+                    session_expires_at_ms: access
+                        .authorization_expires_in
+                        .map(|d| now_ms.saturating_add(duration_ms(d))),
+                };
+                let json = serde_json::to_string(&session).map_err(|e| {
+                    InstanceError::Invalid(format!("cannot encode the OAuth session: {e}"))
+                })?;
+                store.set(&account(&instance.name, OAUTH_SESSION), &Secret::new(json))?;
+            }
+            None => store.delete(&account(&instance.name, OAUTH_SESSION))?,
+        }
+        Ok(())
+    }
+
+    fn stored_session(
+        &self,
+        instance: &InstanceRecord,
+    ) -> Result<Option<StoredSession>, InstanceError> {
+        let Some(raw) = self.secret_store().store.get(&account(&instance.name, OAUTH_SESSION))?
+        else {
+            return Ok(None);
+        };
+        // The message names the entry, never its content.
+        serde_json::from_str(raw.expose()).map(Some).map_err(|e| {
+            InstanceError::Invalid(format!(
+                "the stored OAuth session of instance `{}` is unreadable ({:?} at column {}); authorize again",
+                instance.name,
+                e.classify(),
+                e.column()
+            ))
+        })
+    }
+
+    /// When the OAuth access token and its renewal window end (no secrets), `None` for an
+    /// instance without an OAuth session.
+    pub fn oauth_session(&self, name: Option<&str>) -> Result<Option<OAuthSession>, InstanceError> {
+        let instance = self.resolve_instance(name)?;
+        Ok(self.stored_session(&instance)?.map(|s| OAuthSession {
+            instance: instance.name.clone(),
+            issued_at_ms: s.issued_at_ms,
+            expires_at_ms: s.expires_at_ms,
+            session_expires_at_ms: s.session_expires_at_ms,
+            renewal_due_at_ms: s.expires_at_ms.map(|e| renewal_due_at(s.issued_at_ms, e)),
+        }))
+    }
+
+    /// Renews the OAuth access token now with the stored session handle (`POST access-token`
+    /// signed with the current token plus `oauth_session_handle`) and stores the new one. A
+    /// refused renewal (`token_rejected`, `permission_denied` once the session ended) puts the
+    /// instance in the auth-error state.
+    pub async fn renew_authorization(
+        &self,
+        name: Option<&str>,
+    ) -> Result<OAuthSession, InstanceError> {
+        let instance = self.resolve_instance(name)?;
+        self.renew(&instance, now_ms()).await?;
+        self.oauth_session(Some(&instance.name))?.ok_or_else(|| {
+            InstanceError::Invalid(format!(
+                "Bitbucket renewed the token of instance `{}` without a session handle",
+                instance.name
+            ))
+        })
+    }
+
+    async fn renew(&self, instance: &InstanceRecord, now_ms: i64) -> Result<(), InstanceError> {
+        if instance.auth_kind != AuthKind::OAuth {
+            return Err(InstanceError::Invalid(format!(
+                "instance `{}` uses {} authentication; only OAuth tokens are renewed",
+                instance.name, instance.auth_kind
+            )));
+        }
+        let session = self.stored_session(instance)?.ok_or_else(|| {
+            InstanceError::Invalid(format!(
+                "instance `{}` has no OAuth session handle to renew with; authorize again",
+                instance.name
+            ))
+        })?;
+        let access = self
+            .secret_store()
+            .store
+            .get(&account(&instance.name, OAUTH_ACCESS))?
+            .ok_or_else(|| InstanceError::NotAuthorized { instance: instance.name.clone() })?;
+        let config =
+            self.config(instance, Auth::OAuth1(self.oauth_credentials(instance, None)?))?;
+        let fail = |source| InstanceError::Bitbucket {
+            instance: instance.name.clone(),
+            source: Box::new(source),
+        };
+        let client = Client::new(config).map_err(fail)?;
+        match client.renew(&access, &Secret::new(session.handle)).await {
+            Ok(renewed) => {
+                self.store_access_token(instance, &renewed, now_ms)?;
+                tracing::info!(instance = %instance.name, "renewed the OAuth access token");
+                Ok(())
+            }
+            Err(err) => {
+                if let Err(e) = self.record_call_error(instance, &err) {
+                    tracing::warn!(error = %e, "cannot record the instance state");
+                }
+                Err(fail(err))
+            }
+        }
+    }
+
+    /// Renews the token of `instance` when it is within its renewal margin at `now_ms`
+    /// (see [`renewal_due_at`]). Returns whether it renewed. Instances without OAuth or without
+    /// a session are left alone.
+    pub async fn renew_if_due(
+        &self,
+        instance: &InstanceRecord,
+        now_ms: i64,
+    ) -> Result<bool, InstanceError> {
+        if instance.auth_kind != AuthKind::OAuth {
+            return Ok(false);
+        }
+        let Some(session) = self.stored_session(instance)? else {
+            return Ok(false);
+        };
+        let Some(expires_at) = session.expires_at_ms else {
+            return Ok(false);
+        };
+        if now_ms < renewal_due_at(session.issued_at_ms, expires_at) {
+            return Ok(false);
+        }
+        self.renew(instance, now_ms).await?;
+        Ok(true)
+    }
+
+    /// Renews every OAuth token that is due (for the periodic maintenance of `serve` and the
+    /// desktop app). Failures are logged and recorded on their instance, not returned.
+    pub async fn renew_due_authorizations(&self) -> Result<usize, InstanceError> {
+        let mut renewed = 0;
+        for instance in self.instances()? {
+            match self.renew_if_due(&instance, now_ms()).await {
+                Ok(true) => renewed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(instance = %instance.name, error = %e, "OAuth renewal failed")
+                }
+            }
+        }
+        Ok(renewed)
+    }
+
+    /// Renews a due token before a batch of calls; a failure is logged (the calls then report
+    /// the real auth state).
+    pub(crate) async fn renew_before_use(&self, instance: &InstanceRecord) {
+        if let Err(e) = self.renew_if_due(instance, now_ms()).await {
+            tracing::warn!(instance = %instance.name, error = %e, "OAuth renewal before use failed");
+        }
+    }
+}
+
+/// When a token issued at `issued_at_ms` and expiring at `expires_at_ms` should be renewed:
+/// half its lifetime before expiry, but never more than seven days early (Bitbucket's default
+/// five-year tokens renew in their last week; a short-lived token at half-life).
+pub fn renewal_due_at(issued_at_ms: i64, expires_at_ms: i64) -> i64 {
+    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+    let lifetime = expires_at_ms.saturating_sub(issued_at_ms).max(0);
+    expires_at_ms.saturating_sub((lifetime / 2).min(WEEK_MS))
+}
+
+fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The OAuth session kept in the secret store beside the access token.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredSession {
+    handle: String,
+    issued_at_ms: i64,
+    expires_at_ms: Option<i64>,
+    session_expires_at_ms: Option<i64>,
+}
+
+/// When an instance's OAuth access token expires and when depwatch renews it (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthSession {
+    pub instance: String,
+    pub issued_at_ms: i64,
+    /// `oauth_expires_in` after issue; `None` when the server gave none.
+    pub expires_at_ms: Option<i64>,
+    /// End of the renewal window (`oauth_authorization_expires_in`).
+    pub session_expires_at_ms: Option<i64>,
+    /// From when depwatch renews the token.
+    pub renewal_due_at_ms: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_is_due_at_half_life_or_in_the_last_week() {
+        // Bitbucket's default: five years.
+        let five_years = 157_680_000_000;
+        assert_eq!(renewal_due_at(0, five_years), five_years - 7 * 24 * 3600 * 1000);
+        // A two-minute token renews after one minute.
+        assert_eq!(renewal_due_at(1_000, 121_000), 61_000);
+        // Nonsense (expiry before issue) is due at once.
+        assert_eq!(renewal_due_at(10_000, 5_000), 5_000);
     }
 }

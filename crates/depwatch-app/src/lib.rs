@@ -8,6 +8,7 @@ mod advisory_db;
 mod advisory_refresh;
 pub mod alert;
 pub mod analysis;
+pub mod authorization;
 pub mod catch_up;
 pub mod change_set;
 pub mod connection;
@@ -37,6 +38,11 @@ pub use advisory_db::{
     SourceSync, OSV_BUCKET,
 };
 pub use advisory_refresh::{RematchError, RematchReport};
+pub use authorization::{
+    Authorization, AuthorizationError, AuthorizationFailure, AuthorizationState,
+    AuthorizationStatus, BrowserOpener, CallbackEndpoint, FailureKind, OAuthSetup,
+    StartedAuthorization,
+};
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
 pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};
@@ -52,8 +58,8 @@ pub use depwatch_advisories::compare as compare_versions;
 pub use event::{Event, EventHub, FindingOrigin, FindingSummary};
 pub use historical_scan::{HistoricalScanOptions, HistoricalScanReport};
 pub use instance::{
-    AddInstance, AddedInstance, ConnectionReport, InstanceAuth, InstanceError,
-    PendingAuthorization, SECRET_STORE_ENV,
+    renewal_due_at, AddInstance, AddedInstance, ConnectionReport, InstanceAuth, InstanceError,
+    OAuthSession, PendingAuthorization, SECRET_STORE_ENV,
 };
 pub use perimeter::InventorySummary;
 pub use push_processing::{CatchUpError, CatchUpReport, PushProcessor};

@@ -35,6 +35,7 @@ impl App {
         name: Option<&str>,
     ) -> Result<InventorySummary, InstanceError> {
         let instance = self.resolve_instance(name)?;
+        self.renew_before_use(&instance).await;
         let client = self.client(&instance)?;
         let fail = |this: &App, instance: &InstanceRecord, source: depwatch_bitbucket::Error| {
             // The error is what matters; a failure to record it is only logged.

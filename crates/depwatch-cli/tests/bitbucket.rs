@@ -104,3 +104,182 @@ async fn add_list_repos_and_scan_against_the_fake() {
         "token stored in the database"
     );
 }
+
+/// A browser stand-in: opens the fake's authorize page, presses Allow or Deny with the page's
+/// XSRF token, and returns the redirect target or the page shown.
+async fn press(authorize_url: &str, approve: bool) -> Result<String, String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let html = http.get(authorize_url).send().await.unwrap().text().await.unwrap();
+    let field = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = html.find(&marker).unwrap_or_else(|| panic!("{name} in {html}")) + marker.len();
+        html[start..].split('"').next().unwrap().to_owned()
+    };
+    let button = if approve { "approve=Allow" } else { "deny=Deny" };
+    let reply = http
+        .post(authorize_url.split('?').next().unwrap())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "oauth_token={}&atl_token={}&{button}",
+            field("oauth_token"),
+            field("atl_token")
+        ))
+        .send()
+        .await
+        .unwrap();
+    match reply.headers().get("location") {
+        Some(location) => Ok(location.to_str().unwrap().to_owned()),
+        None => Err(reply.text().await.unwrap()),
+    }
+}
+
+/// Adds an OAuth instance with the CLI and registers its printed public key on the fake.
+fn add_oauth_instance(fake: &FakeBitbucket, data: &Path) {
+    let out = depwatch(data)
+        .args(["bitbucket", "add", fake.base_url(), "--oauth", "--consumer-key", "depwatch-cli"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let start = out.find("-----BEGIN PUBLIC KEY-----").expect("public key printed");
+    let end = out.find("-----END PUBLIC KEY-----").unwrap() + "-----END PUBLIC KEY-----".len();
+    fake.add_consumer("depwatch-cli", "depwatch", &out[start..end], None).unwrap();
+}
+
+/// Runs `depwatch bitbucket authorize` as a child process and returns it with the authorize
+/// URL read from its output.
+fn spawn_authorize(
+    data: &Path,
+    extra: &[&str],
+) -> (std::process::Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("depwatch"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["bitbucket", "authorize", "--no-browser"])
+        .args(extra)
+        .env("DEPWATCH_SECRET_STORE", "file")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the CLI prints the authorize URL").unwrap();
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    (child, lines, url)
+}
+
+fn rest(lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) -> String {
+    lines.map(|l| l.unwrap()).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_receives_the_browser_callback_on_a_loopback_listener() {
+    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
+    fake.add_user("admin", Some("pw"), true).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    {
+        let data = data.clone();
+        let fake_ref = &fake;
+        tokio::task::block_in_place(|| add_oauth_instance(fake_ref, &data));
+    }
+    let (child, lines, url) = tokio::task::block_in_place(|| spawn_authorize(&data, &[]));
+    assert!(url.contains("/bitbucket/plugins/servlet/oauth/authorize?oauth_token="), "{url}");
+    let location = press(&url, true).await.expect("Allow redirects to the loopback callback");
+    assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+    let page = reqwest::get(&location).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("You can close this tab"));
+    let (output, rest) = tokio::task::block_in_place(|| {
+        let rest = rest(lines);
+        (child.wait_with_output().unwrap(), rest)
+    });
+    assert!(output.status.success(), "{rest}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(rest.contains("authorized"), "{rest}");
+    assert!(rest.contains("authenticated as admin"), "{rest}");
+
+    // The instance now works, and the access token is not in the database.
+    let list = tokio::task::block_in_place(|| {
+        depwatch(&data)
+            .args(["bitbucket", "test", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    });
+    assert_eq!(json(&list)["state"], "ok");
+    let db = std::fs::read(data.join("depwatch.db")).unwrap();
+    let secrets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("secrets.json")).unwrap()).unwrap();
+    let access = secrets["instance/127.0.0.1/oauth-access-token"].as_str().unwrap();
+    let session = secrets["instance/127.0.0.1/oauth-session"].as_str().unwrap();
+    let db = String::from_utf8_lossy(&db);
+    assert!(!db.contains(access), "the access token must not reach the database");
+    assert!(!db.contains("BEGIN PRIVATE KEY"));
+    let handle = serde_json::from_str::<serde_json::Value>(session).unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!db.contains(&handle));
+
+    // `renew` uses the session handle.
+    fake.clear_requests();
+    tokio::task::block_in_place(|| {
+        depwatch(&data).args(["bitbucket", "renew"]).assert().success().stdout(contains("renewed"));
+    });
+    assert!(fake.requests().iter().any(|r| r.path.ends_with("/oauth/access-token")
+        && r.query.as_deref().unwrap_or("").contains("oauth_session_handle")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_reports_a_denial_and_paste_completes_out_of_band() {
+    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
+    fake.add_user("admin", Some("pw"), true).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    tokio::task::block_in_place(|| add_oauth_instance(&fake, &data));
+
+    // Deny: the command fails and says so.
+    let (child, lines, url) = tokio::task::block_in_place(|| spawn_authorize(&data, &[]));
+    let location = press(&url, false).await.expect("Deny redirects to the callback");
+    let page = reqwest::get(&location).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Access denied"), "{page}");
+    let (output, _) = tokio::task::block_in_place(|| {
+        let rest = rest(lines);
+        (child.wait_with_output().unwrap(), rest)
+    });
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("denied"), "{stderr}");
+
+    // --paste: Bitbucket shows the code, the user types it in.
+    let (mut child, lines, url) =
+        tokio::task::block_in_place(|| spawn_authorize(&data, &["--paste"]));
+    let page = press(&url, true).await.expect_err("out of band shows a page");
+    let marker = "<code id=\"oauth-verifier\">";
+    let start = page.find(marker).unwrap() + marker.len();
+    let verifier = page[start..].split('<').next().unwrap().to_owned();
+    let (output, rest) = tokio::task::block_in_place(|| {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{verifier}").unwrap();
+        drop(stdin);
+        let rest = rest(lines);
+        (child.wait_with_output().unwrap(), rest)
+    });
+    assert!(output.status.success(), "{rest}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(rest.contains("authenticated as admin"), "{rest}");
+}

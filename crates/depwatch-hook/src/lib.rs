@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod inbox;
+pub mod oauth_callback;
 mod rate_limit;
 pub mod repository;
 mod server;
@@ -31,6 +32,9 @@ pub use config::{
 };
 pub use inbox::{
     AcceptOutcome, Disposition, EventKind, Inbox, InboxEntry, InboxError, MemoryInbox, StoreInbox,
+};
+pub use oauth_callback::{
+    CallbackOutcome, CallbackTicket, LoopbackCallbackServer, OAuthCallbacks, CALLBACK_PATH,
 };
 pub use repository::{EveryRepository, RepoDirectory, RepoLookup};
 pub use server::{router, serve, HookState};

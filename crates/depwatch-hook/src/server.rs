@@ -2,6 +2,7 @@
 
 use crate::config::{ConfigError, HookConfig, InstanceConfig, InstanceId};
 use crate::inbox::{AcceptOutcome, Disposition, EventKind, Inbox, InboxEntry};
+use crate::oauth_callback::{callback_router, OAuthCallbacks};
 use crate::rate_limit::RateLimiter;
 use crate::repository::{RepoDirectory, RepoLookup};
 use crate::signature::{
@@ -43,6 +44,7 @@ struct Shared {
     inbox: Arc<dyn Inbox>,
     repos: Arc<dyn RepoDirectory>,
     limiter: RateLimiter,
+    oauth_callbacks: OAuthCallbacks,
 }
 
 impl HookState {
@@ -57,12 +59,21 @@ impl HookState {
     ) -> Result<HookState, ConfigError> {
         config.validate()?;
         let limiter = RateLimiter::new(config.rate_limit);
-        Ok(HookState { shared: Arc::new(Shared { config, inbox, repos, limiter }) })
+        let oauth_callbacks = OAuthCallbacks::new();
+        Ok(HookState {
+            shared: Arc::new(Shared { config, inbox, repos, limiter, oauth_callbacks }),
+        })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &HookConfig {
         &self.shared.config
+    }
+
+    /// The OAuth attempts this listener's `/oauth/callback/{nonce}` route delivers to: register
+    /// an attempt here to receive its browser callback on the main listener.
+    pub fn oauth_callbacks(&self) -> &OAuthCallbacks {
+        &self.shared.oauth_callbacks
     }
 }
 
@@ -71,9 +82,12 @@ impl HookState {
 /// * `POST /webhook` and `POST /webhook/{instance}`: native webhooks.
 /// * `POST /repo-syncer/repos/{bitbucket_host}/{project}/{repo}?token=…`: the post-receive
 ///   plugin.
+/// * `GET /oauth/callback/{nonce}`: the browser's OAuth 1.0a callback
+///   ([`crate::oauth_callback`]).
 /// * `GET /healthz`.
 pub fn router(state: HookState) -> Router {
     let config = state.config();
+    let callbacks = callback_router(state.oauth_callbacks().clone());
     let deliveries = Router::new()
         .route("/webhook", post(native_default))
         .route("/webhook/{instance}", post(native_named))
@@ -84,8 +98,9 @@ pub fn router(state: HookState) -> Router {
         .route("/healthz", get(healthz))
         .merge(deliveries)
         .fallback(not_found)
+        .with_state(state.clone())
+        .merge(callbacks)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
-        .with_state(state)
 }
 
 /// How long in-flight requests get to finish after `shutdown` completes.

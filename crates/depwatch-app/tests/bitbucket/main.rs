@@ -1,6 +1,7 @@
 //! The Bitbucket product surface against the fake Bitbucket: instances, perimeter, the
 //! historical scan (findings, resumability, auth errors, paging).
 
+mod authorization;
 mod desktop;
 
 use depwatch_advisories::AdvisoryIndex;

@@ -4,9 +4,13 @@
 use crate::output::{print_json, Format};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use depwatch_app::{AddInstance, App, DataDir, Event, HistoricalScanOptions, InstanceAuth};
+use depwatch_app::{
+    AddInstance, App, Authorization, AuthorizationState, BrowserOpener, CallbackEndpoint, DataDir,
+    Event, HistoricalScanOptions, InstanceAuth,
+};
 use depwatch_bitbucket::Secret;
 use depwatch_store::InstanceState;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,8 +31,13 @@ pub enum BitbucketCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Finish OAuth setup: open the printed URL, allow depwatch, paste the verifier.
-    Authorize {
+    /// Finish OAuth setup: opens Bitbucket's authorization page in the browser and receives
+    /// the answer on a one-shot loopback listener (127.0.0.1); `--paste` to paste the
+    /// verification code instead.
+    Authorize(AuthorizeArgs),
+    /// Renew the OAuth access token now with its session handle (depwatch also renews on its
+    /// own before expiry).
+    Renew {
         #[command(flatten)]
         instance: InstanceArg,
     },
@@ -88,6 +97,19 @@ pub struct AddArgs {
     /// Client-side request ceiling (requests per second; 0 = unlimited).
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_rps: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthorizeArgs {
+    #[command(flatten)]
+    instance: InstanceArg,
+    /// Out of band: Bitbucket shows a verification code after Allow, which you paste here (when
+    /// the browser runs on another machine or the loopback callback cannot work).
+    #[arg(long)]
+    paste: bool,
+    /// Only print the URL; do not try to open a browser.
+    #[arg(long)]
+    no_browser: bool,
 }
 
 #[derive(Debug, Args)]
@@ -181,24 +203,15 @@ pub fn run(cmd: BitbucketCommand, data_dir: &DataDir) -> anyhow::Result<ExitCode
                 ExitCode::from(1)
             })
         }
-        BitbucketCommand::Authorize { instance } => {
-            let rt = runtime()?;
-            let pending = rt.block_on(app.begin_authorization(instance.instance.as_deref()))?;
-            println!("1. Open this URL in a browser, log in to Bitbucket and press Allow:");
-            println!("   {}", pending.authorize_url);
-            println!("2. Paste the verification code Bitbucket shows, then press Enter:");
-            let mut verifier = String::new();
-            std::io::stdin().read_line(&mut verifier).context("cannot read the verifier")?;
-            let report = rt.block_on(app.complete_authorization(pending, verifier.trim()))?;
-            println!("{}: {}", report.instance, state_word(report.state));
-            if let Some(e) = &report.error {
-                println!("  {e}");
+        BitbucketCommand::Authorize(args) => authorize(&app, args),
+        BitbucketCommand::Renew { instance } => {
+            let session =
+                runtime()?.block_on(app.renew_authorization(instance.instance.as_deref()))?;
+            println!("{}: OAuth access token renewed", session.instance);
+            if let Some(expires) = session.expires_at_ms {
+                println!("  expires {}", crate::output::utc_datetime(expires / 1000));
             }
-            Ok(if report.state == InstanceState::Ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(ExitCode::SUCCESS)
         }
         BitbucketCommand::Projects { instance, format } => {
             let name = instance.instance.as_deref();
@@ -250,6 +263,78 @@ pub fn run(cmd: BitbucketCommand, data_dir: &DataDir) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         BitbucketCommand::Scan(args) => scan(&app, args),
+    }
+}
+
+/// Opens `url` in the system browser.
+fn open_browser(url: &str) -> Result<(), String> {
+    open::that_detached(url).map_err(|e| format!("cannot open a browser: {e}"))
+}
+
+fn authorize(app: &App, args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let flow = Authorization::new();
+    let name = args.instance.instance.as_deref();
+    let endpoint = if args.paste { CallbackEndpoint::OutOfBand } else { CallbackEndpoint::OneShot };
+    let opener: &BrowserOpener<'_> = &open_browser;
+    let started =
+        rt.block_on(flow.start(app, name, endpoint, (!args.no_browser).then_some(opener)))?;
+    println!("Open this URL in a browser, log in to Bitbucket and press Allow:");
+    println!("  {}", started.authorize_url);
+    if let Some(e) = &started.browser_error {
+        println!("({e}; open the URL by hand)");
+    }
+    let status = if args.paste {
+        println!("Then paste the verification code Bitbucket shows and press Enter:");
+        std::io::stdout().flush().ok();
+        let mut verifier = String::new();
+        std::io::stdin().read_line(&mut verifier).context("cannot read the verification code")?;
+        // The status below reports the failure in words; the error adds nothing.
+        let _ = rt.block_on(flow.submit_verifier(app, verifier.trim()));
+        flow.status()
+    } else {
+        println!(
+            "Waiting for Bitbucket's answer at {} (the link expires in 10 minutes; Ctrl-C to stop; \
+             use --paste if the browser runs on another machine)",
+            started.callback_url.as_deref().unwrap_or("")
+        );
+        std::io::stdout().flush().ok();
+        rt.block_on(async {
+            tokio::select! {
+                status = flow.wait(app) => status,
+                _ = tokio::signal::ctrl_c() => {
+                    flow.cancel();
+                    flow.status()
+                }
+            }
+        })
+    };
+    match status.state {
+        AuthorizationState::Authorized => {
+            let report = status.report;
+            let instance =
+                report.as_ref().map(|r| r.instance.as_str()).unwrap_or(&started.instance);
+            println!("{instance}: authorized");
+            if let Some(r) = &report {
+                println!("  {}", state_word(r.state));
+                if let Some(u) = &r.user_name {
+                    println!("  authenticated as {u}");
+                }
+                if let Some(e) = &r.error {
+                    println!("  {e}");
+                }
+                if r.state != InstanceState::Ok {
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthorizationState::Idle => bail!("authorization cancelled"),
+        _ => {
+            let why =
+                status.failure.map(|f| f.message).unwrap_or_else(|| "unknown reason".to_owned());
+            bail!("authorization of `{}` did not complete: {why}", started.instance)
+        }
     }
 }
 
