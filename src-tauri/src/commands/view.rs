@@ -175,7 +175,24 @@ mod tests {
         assert_eq!(dashboard["trend"].as_array().map(Vec::len), Some(90));
         assert_eq!(dashboard["recentPushes"][0]["via"], "webhook");
         assert_eq!(dashboard["recentPushes"][0]["introduced"][0]["findingId"], finding);
-        assert!(dashboard["advisorySources"].is_array());
+        // The first read registers the OSV exports as sources: each has `AdvisorySourceStatus`'s
+        // keys exactly, times as RFC 3339 or null.
+        let source = &dashboard["advisorySources"][0];
+        let mut keys: Vec<&str> = source.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "advisoryCount",
+                "ecosystems",
+                "enabled",
+                "id",
+                "lastError",
+                "lastSyncAt",
+                "name",
+                "stale"
+            ]
+        );
 
         let repos = ipc.call("list_repositories", json!({})).unwrap();
         assert_eq!(
