@@ -100,17 +100,26 @@ impl App {
                 None => store.advisory_by_alias(wanted)?,
             },
         };
-        let Some(stored) = stored else {
-            return Err(ViewError::NotFound(format!(
-                "Advisory {wanted} is not in the local database."
-            )));
+        // A finding can outlive its record (the source dropped it): its own copy of the
+        // summary, aliases and severity still describes the advisory.
+        let primary = match &stored {
+            Some(a) => a.id.clone(),
+            None => store.finding_advisory_by_alias(wanted)?.unwrap_or_else(|| wanted.to_owned()),
         };
-        let mut detail = detail_of(&stored)?;
         let findings = store.findings(&FindingFilter {
-            advisory: Some(stored.id.clone()),
+            advisory: Some(primary.clone()),
             present_only: true,
             ..FindingFilter::default()
         })?;
+        let mut detail = match (&stored, findings.first()) {
+            (Some(stored), _) => detail_of(stored)?,
+            (None, Some(f)) => detail_of_finding(f),
+            (None, None) => {
+                return Err(ViewError::NotFound(format!(
+                    "Advisory {wanted} is not in the local database."
+                )))
+            }
+        };
         let mut repos: HashMap<RepositoryId, Option<RepositoryRecord>> = HashMap::new();
         for f in &findings {
             let repo = match repos.entry(f.repository_id) {
@@ -225,6 +234,40 @@ fn detail_of(stored: &StoredAdvisory) -> Result<AdvisoryDetail, ViewError> {
         affected,
         affected_repositories: Vec::new(),
     })
+}
+
+/// What a finding recorded about its advisory, for an advisory no longer in the database.
+fn detail_of_finding(f: &depwatch_store::FindingRecord) -> AdvisoryDetail {
+    AdvisoryDetail {
+        id: f.advisory_id.clone(),
+        aliases: f.aliases.clone(),
+        summary: f.summary.clone().unwrap_or_default(),
+        details: "This advisory is no longer in the local advisory database (its source \
+                  dropped it or the database was reset); what is shown was recorded with the \
+                  finding."
+            .to_owned(),
+        kind: kind_label(&f.kind),
+        severity: severity_label(&f.severity),
+        cvss: None,
+        published: None,
+        modified: None,
+        withdrawn: None,
+        source: source_of(&f.advisory_id),
+        references: Vec::new(),
+        affected: f
+            .ecosystem
+            .parse::<Ecosystem>()
+            .ok()
+            .map(|ecosystem| AffectedPackage {
+                ecosystem,
+                name: f.package.clone(),
+                ranges: Vec::new(),
+                fixed_versions: f.fixed_version.iter().cloned().collect(),
+            })
+            .into_iter()
+            .collect(),
+        affected_repositories: Vec::new(),
+    }
 }
 
 /// OSV range events in words: each introduced…fixed (or last_affected, limit) span becomes

@@ -122,3 +122,20 @@ fn filters_and_lookups() {
     assert_eq!((pushes[0].via, pushes[0].author.as_deref()), ("webhook", Some("Bob Builder")));
     assert!(pushes[0].introduced.is_empty() && pushes[0].fixed.len() >= 2);
 }
+
+#[test]
+fn an_advisory_dropped_from_the_database_is_described_by_its_findings() {
+    let s = seeded();
+    let store = s.app.store();
+    // The source's next full export no longer holds any record: they leave the database.
+    let source = store.advisory_sources().unwrap().remove(0);
+    store.import_advisories(source.id, &[], depwatch_store::ImportMode::FullSnapshot).unwrap();
+    assert!(store.advisory("RUSTSEC-2019-0009").unwrap().is_none());
+    let detail = s.app.advisory_view("CVE-2019-15551", NOW).unwrap();
+    assert_eq!(detail.id, "RUSTSEC-2019-0009");
+    assert_eq!((detail.severity, detail.kind), ("critical", "vulnerability"));
+    assert_eq!(detail.summary, "Double-free and use-after-free in SmallVec::grow()");
+    assert_eq!(detail.affected[0].fixed_versions, ["0.6.10"]);
+    assert_eq!(detail.affected_repositories.len(), 2, "billing main and release/1");
+    assert!(matches!(s.app.advisory_view("RUSTSEC-1999-0001", NOW), Err(ViewError::NotFound(_))));
+}
