@@ -20,6 +20,9 @@ pub struct InventorySummary {
     pub repositories: usize,
     /// Repositories inside the perimeter after the refresh.
     pub in_perimeter: usize,
+    /// Repositories this refresh no longer saw (deleted on the server or access lost): they
+    /// left the perimeter and their open findings were closed.
+    pub removed: usize,
 }
 
 fn is_personal_key(key: &str) -> bool {
@@ -91,6 +94,14 @@ impl App {
             .collect();
         self.store.projects_upsert(instance.id, &personal)?;
         self.store.repositories_upsert(instance.id, &repo_rows)?;
+        // Only a complete listing gets here (any failed page returned above), so a repository
+        // missing from it is really gone for these credentials.
+        let listed: Vec<i64> = repos.iter().map(|r| r.id).collect();
+        let removed = self.store.repositories_mark_removed(instance.id, &listed, now_ms())?;
+        for repo in &removed {
+            tracing::warn!(instance = %instance.name, repository = %format!("{}/{}", repo.project_key, repo.slug), bb_id = repo.bb_id,
+                "repository no longer listed (deleted or access lost); monitoring stopped, its open findings closed");
+        }
         // A repository created since the desktop's selection was saved joins only whole
         // projects.
         self.reapply_perimeter_selection(&instance)?;
@@ -108,7 +119,12 @@ impl App {
         }
         let in_perimeter = self.store.perimeter_repositories(instance.id)?.len();
         tracing::info!(instance = %instance.name, projects = projects.len(), repositories = repos.len(), in_perimeter, "refreshed inventory");
-        Ok(InventorySummary { projects: projects.len(), repositories: repos.len(), in_perimeter })
+        Ok(InventorySummary {
+            projects: projects.len(),
+            repositories: repos.len(),
+            in_perimeter,
+            removed: removed.len(),
+        })
     }
 
     /// The stored projects of an instance.

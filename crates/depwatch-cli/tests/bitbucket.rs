@@ -283,3 +283,82 @@ async fn authorize_reports_a_denial_and_paste_completes_out_of_band() {
     assert!(output.status.success(), "{rest}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(rest.contains("authenticated as admin"), "{rest}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perimeter_shows_and_changes_projects_repositories_personal_and_archived() {
+    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
+    fake.add_user("admin", Some("pw"), true).unwrap();
+    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
+    fake.add_project("SHOP", "Shop").unwrap();
+    fake.add_project("PLAT", "Platform").unwrap();
+    fake.add_repo(RepoSpec::new("SHOP", "billing").file("README.md", "x")).unwrap();
+    fake.add_repo(RepoSpec::new("SHOP", "web").file("README.md", "x")).unwrap();
+    fake.add_repo(RepoSpec::new("PLAT", "api").file("README.md", "x")).unwrap();
+    fake.add_repo(RepoSpec::new("PLAT", "legacy").archived(true).file("README.md", "x")).unwrap();
+    fake.add_repo(RepoSpec::new("~ADMIN", "scratch").file("README.md", "x")).unwrap();
+    let base = fake.base_url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| depwatch(&data).args(args).env("BB_TOKEN", &token).assert();
+        run(&["bitbucket", "add", &base, "--token-env", "BB_TOKEN", "--name", "corp"]).success();
+        let show = |extra: &[&str]| {
+            let mut args = vec!["bitbucket", "perimeter", "--format", "json"];
+            args.extend_from_slice(extra);
+            json(&run(&args).success().get_output().stdout)
+        };
+        // Before any listing: whole instance, defaults, nothing known yet.
+        let fresh = show(&[]);
+        assert_eq!(fresh["mode"], "all");
+        assert_eq!(fresh["includePersonal"], true);
+        assert_eq!(fresh["includeArchived"], false);
+        assert_eq!(fresh["repositories"], serde_json::json!([]));
+
+        // Choosing projects fetches the listing first.
+        let chosen = show(&["--project", "PLAT"]);
+        assert_eq!(chosen["mode"], "projects");
+        assert_eq!(chosen["selectedProjects"], serde_json::json!(["PLAT"]));
+        assert_eq!(chosen["repositories"], serde_json::json!(["PLAT/api"]));
+        let archived = show(&["--archived", "on"]);
+        assert_eq!(archived["repositories"], serde_json::json!(["PLAT/api", "PLAT/legacy"]));
+
+        // Whole instance, personal off, one repository excluded then included again.
+        let all = show(&[
+            "--all",
+            "--personal",
+            "off",
+            "--archived",
+            "off",
+            "--exclude-repo",
+            "SHOP/web",
+        ]);
+        assert_eq!(all["mode"], "all");
+        assert_eq!(all["excludedRepositories"], serde_json::json!(["SHOP/web"]));
+        assert_eq!(all["repositories"], serde_json::json!(["PLAT/api", "SHOP/billing"]));
+        let back = show(&["--personal", "on", "--include-repo", "SHOP/web"]);
+        assert_eq!(
+            back["repositories"],
+            serde_json::json!(["PLAT/api", "SHOP/billing", "SHOP/web", "~ADMIN/scratch"])
+        );
+        assert_eq!(back["excludedRepositories"], serde_json::json!([]));
+
+        // Table output and clear errors.
+        run(&["bitbucket", "perimeter"])
+            .success()
+            .stdout(contains("watching the whole instance"))
+            .stdout(contains("4 repositories in the perimeter"));
+        run(&["bitbucket", "perimeter", "--project", "NOPE"]).failure().stderr(contains("NOPE"));
+        run(&["bitbucket", "perimeter", "--exclude-repo", "SHOP"])
+            .failure()
+            .stderr(contains("PROJECT/slug"));
+        run(&["bitbucket", "perimeter", "--exclude-repo", "SHOP/nope"])
+            .failure()
+            .stderr(contains("SHOP/nope"));
+        run(&["bitbucket", "perimeter", "--archived", "maybe"])
+            .failure()
+            .stderr(contains("on or off"));
+        run(&["bitbucket", "perimeter", "--all", "--project", "SHOP"]).failure();
+    })
+    .await
+    .unwrap();
+}

@@ -201,6 +201,12 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req, rest: &[&str]) -> Re
                 Err(e) => fake_error(&e),
             }
         }
+        (["projects", key, "repos", slug], &Method::DELETE) => {
+            match shared.lock().delete_repo(key, slug) {
+                Ok(id) => ok(&json!({ "deleted": id })),
+                Err(e) => fake_error(&e),
+            }
+        }
         (["webhooks", id, "ping"], &Method::POST) => {
             let Ok(id) = id.parse::<u64>() else {
                 return bad("webhook id must be a number");

@@ -495,6 +495,12 @@ impl FakeBitbucket {
         do_rename(&self.shared, project, slug, new_slug, new_name).await
     }
 
+    /// Deletes a repository (it disappears from every listing and its URLs answer 404, as after
+    /// "Delete repository" in Bitbucket); returns its id.
+    pub fn delete_repo(&self, project: &str, slug: &str) -> Result<u64, FakeError> {
+        self.shared.lock().delete_repo(project, slug)
+    }
+
     /// Registers a native webhook on a repository (as `POST …/webhooks` would) subscribed to
     /// `repo:refs_changed` and `repo:modified`; returns its id.
     pub fn add_repo_webhook(

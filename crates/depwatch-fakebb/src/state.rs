@@ -626,6 +626,20 @@ impl Store {
         Ok((old.unwrap_or_default(), new.unwrap_or_default()))
     }
 
+    /// Deletes a repository with its webhooks and plugin settings, as Bitbucket does; its id is
+    /// never reused. Returns the deleted repository's id.
+    pub(crate) fn delete_repo(&mut self, key: &str, slug: &str) -> Result<u64, FakeError> {
+        let id = self
+            .repo_id(key, slug)
+            .ok_or_else(|| FakeError::NotFound(format!("repository {key}/{slug}")))?;
+        if let Some(r) = self.repos.remove(&id) {
+            self.repo_index.remove(&(r.project_key.to_uppercase(), r.slug.to_lowercase()));
+        }
+        self.webhooks.retain(|_, h| h.scope != Scope::Repo(id));
+        self.plugin_hooks.remove(&Scope::Repo(id));
+        Ok(id)
+    }
+
     /// Adds a request to the bounded log.
     pub(crate) fn record_request(&mut self, r: RecordedRequest) {
         if self.cfg.request_log_capacity == 0 {

@@ -39,6 +39,7 @@ pub use migration::{Migration, MIGRATIONS};
 pub use ref_state::RefState;
 pub use repository::{
     ProjectRecord, ProjectUpsert, RepositoryId, RepositoryRecord, RepositoryUpsert,
+    REMOVED_REASON as REPOSITORY_REMOVED_REASON,
 };
 pub use scan_item::{ScanCounts, ScanItem, ScanItemState};
 pub use snapshot::{

@@ -20,6 +20,10 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0003_advisories", sql: include_str!("../migrations/0003_advisories.sql") },
     Migration { name: "0004_bitbucket", sql: include_str!("../migrations/0004_bitbucket.sql") },
     Migration { name: "0005_views", sql: include_str!("../migrations/0005_views.sql") },
+    Migration {
+        name: "0006_repository_removed",
+        sql: include_str!("../migrations/0006_repository_removed.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

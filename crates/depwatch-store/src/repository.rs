@@ -60,10 +60,16 @@ pub struct RepositoryRecord {
     /// False when the user excluded it from the perimeter.
     pub monitored: bool,
     pub last_scanned_at_ms: Option<i64>,
+    /// When the inventory stopped listing it (deleted on the server or access lost); such a
+    /// repository is outside the perimeter.
+    pub removed_at_ms: Option<i64>,
 }
 
+/// The `state_reason` of findings closed because their repository left the inventory.
+pub const REMOVED_REASON: &str = "repository removed";
+
 const COLUMNS: &str = "r.id, r.instance_id, r.bb_id, r.project_key, r.slug, r.name, r.archived, \
-    r.personal, r.default_branch, r.monitored, r.last_scanned_at";
+    r.personal, r.default_branch, r.monitored, r.last_scanned_at, r.removed_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<RepositoryRecord> {
     Ok(RepositoryRecord {
@@ -78,6 +84,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<RepositoryRecord> {
         default_branch: row.get(8)?,
         monitored: row.get(9)?,
         last_scanned_at_ms: row.get(10)?,
+        removed_at_ms: row.get(11)?,
     })
 }
 
@@ -161,7 +168,7 @@ impl Store {
                  ON CONFLICT (instance_id, bb_id) DO UPDATE
                  SET project_key = excluded.project_key, slug = excluded.slug,
                      name = excluded.name, archived = excluded.archived,
-                     personal = excluded.personal",
+                     personal = excluded.personal, removed_at = NULL",
             )?;
             for r in repos {
                 stmt.execute(rusqlite::params![
@@ -234,7 +241,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM repository r JOIN instance i ON i.id = r.instance_id
-             WHERE r.instance_id = ?1 AND r.monitored = 1
+             WHERE r.instance_id = ?1 AND r.monitored = 1 AND r.removed_at IS NULL
                AND (i.include_archived = 1 OR r.archived = 0)
                AND (i.include_personal = 1 OR r.personal = 0)
                AND (i.perimeter_mode = 'all' OR EXISTS (
@@ -244,6 +251,59 @@ impl Store {
         ))?;
         let rows = stmt.query_map([instance.0], from_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Marks every stored repository of `instance` whose Bitbucket id is not in `listed` as
+    /// removed at `at_ms` (deleted on the server, or no longer visible to the credentials), and
+    /// closes its open and acknowledged findings with the reason `repository removed`, in one
+    /// transaction. Already-removed repositories are left alone. Returns the newly removed ones.
+    pub fn repositories_mark_removed(
+        &self,
+        instance: InstanceId,
+        listed: &[i64],
+        at_ms: i64,
+    ) -> Result<Vec<RepositoryRecord>, StoreError> {
+        let listed: std::collections::HashSet<i64> = listed.iter().copied().collect();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let gone: Vec<RepositoryRecord> = tx
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM repository r WHERE r.instance_id = ?1 AND r.removed_at IS NULL"
+            ))?
+            .query_map([instance.0], from_row)?
+            .filter(|r| r.as_ref().map_or(true, |r| !listed.contains(&r.bb_id)))
+            .collect::<Result<_, _>>()?;
+        let mut removed = Vec::with_capacity(gone.len());
+        for mut repo in gone {
+            tx.prepare_cached("UPDATE repository SET removed_at = ?2 WHERE id = ?1")?
+                .execute(rusqlite::params![repo.id.0, at_ms])?;
+            let open: Vec<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM finding WHERE repository_id = ?1
+                     AND state IN ('open', 'acknowledged') ORDER BY id",
+                )?
+                .query_map([repo.id.0], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for id in open {
+                tx.prepare_cached(
+                    "UPDATE finding SET state = 'closed', state_reason = ?2, state_comment = NULL,
+                            state_until = NULL, state_changed_at = ?3
+                     WHERE id = ?1",
+                )?
+                .execute(rusqlite::params![id, REMOVED_REASON, at_ms])?;
+                crate::finding::record_state_change(
+                    &tx,
+                    crate::finding::FindingId(id),
+                    crate::finding::FindingState::Closed,
+                    Some(REMOVED_REASON),
+                    at_ms,
+                )?;
+            }
+            repo.removed_at_ms = Some(at_ms);
+            removed.push(repo);
+        }
+        tx.commit()?;
+        Ok(removed)
     }
 
     /// Excludes a repository from the perimeter (`monitored = false`) or includes it again.

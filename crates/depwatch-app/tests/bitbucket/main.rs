@@ -3,6 +3,7 @@
 
 mod authorization;
 mod desktop;
+mod removal;
 
 use depwatch_advisories::AdvisoryIndex;
 use depwatch_app::{AddInstance, App, DataDir, Event, HistoricalScanOptions, InstanceAuth};

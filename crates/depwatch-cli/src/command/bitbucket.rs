@@ -61,6 +61,9 @@ pub enum BitbucketCommand {
     /// Scan the default branch of every repository in the perimeter (resumes an unfinished
     /// scan).
     Scan(ScanArgs),
+    /// Show the perimeter (which projects and repositories are watched), or change it with the
+    /// options below; changes print the perimeter afterwards.
+    Perimeter(PerimeterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +113,149 @@ pub struct AuthorizeArgs {
     /// Only print the URL; do not try to open a browser.
     #[arg(long)]
     no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PerimeterArgs {
+    #[command(flatten)]
+    instance: InstanceArg,
+    /// Watch the whole instance (every project the credentials can see, new ones included).
+    #[arg(long, conflicts_with = "project")]
+    all: bool,
+    /// Watch only these projects (repeatable); replaces the previous choice.
+    #[arg(long, value_name = "KEY")]
+    project: Vec<String>,
+    /// Leave this repository out (`PROJECT/slug`, repeatable).
+    #[arg(long, value_name = "PROJECT/SLUG")]
+    exclude_repo: Vec<String>,
+    /// Watch this repository again after an exclusion (`PROJECT/slug`, repeatable).
+    #[arg(long, value_name = "PROJECT/SLUG")]
+    include_repo: Vec<String>,
+    /// Personal (`~user`) projects: on or off.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    personal: Option<bool>,
+    /// Archived repositories: on or off (off by default).
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    archived: Option<bool>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn on_off(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("expected on or off, got {other:?}")),
+    }
+}
+
+fn split_repo(spec: &str) -> anyhow::Result<(&str, &str)> {
+    match spec.split_once('/') {
+        Some((project, slug)) if !project.is_empty() && !slug.is_empty() && !slug.contains('/') => {
+            Ok((project, slug))
+        }
+        _ => bail!("repository {spec:?} must be written PROJECT/slug"),
+    }
+}
+
+/// The perimeter as `bitbucket perimeter --format json` prints it.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PerimeterView {
+    instance: String,
+    mode: depwatch_store::PerimeterMode,
+    include_personal: bool,
+    include_archived: bool,
+    /// Projects watched in `projects` mode.
+    selected_projects: Vec<String>,
+    /// `PROJECT/slug` of the repositories excluded one by one.
+    excluded_repositories: Vec<String>,
+    /// `PROJECT/slug` of every repository inside the perimeter.
+    repositories: Vec<String>,
+}
+
+fn perimeter(app: &App, args: PerimeterArgs) -> anyhow::Result<ExitCode> {
+    let name = args.instance.instance.as_deref();
+    let instance = app.resolve_instance(name)?;
+    let changes = args.all
+        || !args.project.is_empty()
+        || !args.exclude_repo.is_empty()
+        || !args.include_repo.is_empty()
+        || args.personal.is_some()
+        || args.archived.is_some();
+    if changes && app.projects(Some(&instance.name))?.is_empty() {
+        // Projects and repositories are chosen from the listing; fetch it once.
+        runtime()?.block_on(app.refresh_inventory(Some(&instance.name)))?;
+    }
+    if args.all || !args.project.is_empty() || args.personal.is_some() || args.archived.is_some() {
+        let mut rules = instance.perimeter;
+        if args.all {
+            rules.mode = depwatch_store::PerimeterMode::All;
+        }
+        if !args.project.is_empty() {
+            rules.mode = depwatch_store::PerimeterMode::Projects;
+        }
+        if let Some(on) = args.personal {
+            rules.include_personal = on;
+        }
+        if let Some(on) = args.archived {
+            rules.include_archived = on;
+        }
+        let selected = (!args.project.is_empty()).then_some(args.project.as_slice());
+        app.set_perimeter(Some(&instance.name), rules, selected)?;
+    }
+    for (specs, excluded) in [(&args.exclude_repo, true), (&args.include_repo, false)] {
+        for spec in specs {
+            let (project, slug) = split_repo(spec)?;
+            app.set_repository_excluded(Some(&instance.name), project, slug, excluded)?;
+        }
+    }
+    let instance = app.resolve_instance(Some(&instance.name))?;
+    let label = |r: &depwatch_store::RepositoryRecord| format!("{}/{}", r.project_key, r.slug);
+    let all_repos = app.repositories(Some(&instance.name), None)?;
+    let view = PerimeterView {
+        instance: instance.name.clone(),
+        mode: instance.perimeter.mode,
+        include_personal: instance.perimeter.include_personal,
+        include_archived: instance.perimeter.include_archived,
+        selected_projects: app
+            .projects(Some(&instance.name))?
+            .into_iter()
+            .filter(|p| p.selected)
+            .map(|p| p.key)
+            .collect(),
+        excluded_repositories: all_repos.iter().filter(|r| !r.monitored).map(label).collect(),
+        repositories: app.perimeter_repositories(Some(&instance.name))?.iter().map(label).collect(),
+    };
+    match args.format {
+        Format::Json => print_json(&view)?,
+        Format::Table => {
+            let scope = match view.mode {
+                depwatch_store::PerimeterMode::All => "the whole instance".to_owned(),
+                depwatch_store::PerimeterMode::Projects if view.selected_projects.is_empty() => {
+                    "no project chosen yet".to_owned()
+                }
+                depwatch_store::PerimeterMode::Projects => {
+                    format!("projects {}", view.selected_projects.join(", "))
+                }
+            };
+            println!("{}: watching {scope}", view.instance);
+            let word = |on: bool| if on { "included" } else { "left out" };
+            println!("  personal projects: {}", word(view.include_personal));
+            println!("  archived repositories: {}", word(view.include_archived));
+            if !view.excluded_repositories.is_empty() {
+                println!("  excluded: {}", view.excluded_repositories.join(", "));
+            }
+            println!("  {} repositories in the perimeter", view.repositories.len());
+            for r in &view.repositories {
+                println!("    {r}");
+            }
+            if all_repos.is_empty() {
+                println!("  (no listing yet: run `depwatch bitbucket repos` to fetch it)");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +397,9 @@ pub fn run(cmd: BitbucketCommand, data_dir: &DataDir) -> anyhow::Result<ExitCode
                         if !r.monitored {
                             flags.push("excluded");
                         }
+                        if r.removed_at_ms.is_some() {
+                            flags.push("removed (deleted or no access)");
+                        }
                         println!(
                             "{:<40} id {:<8} {}",
                             format!("{}/{}", r.project_key, r.slug),
@@ -263,6 +412,7 @@ pub fn run(cmd: BitbucketCommand, data_dir: &DataDir) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         BitbucketCommand::Scan(args) => scan(&app, args),
+        BitbucketCommand::Perimeter(args) => perimeter(&app, args),
     }
 }
 
