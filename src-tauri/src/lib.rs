@@ -3,6 +3,8 @@
 
 mod commands;
 mod error;
+#[cfg(test)]
+mod ipc_tests;
 mod monitor;
 mod notification;
 mod relay;
@@ -48,7 +50,14 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tracing::info!("second launch: focusing the running instance");
             show_main_window(app);
-        }));
+        }))
+        // Start at login (Settings); driven from Rust only, so no web view permission.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        // Links open in the system browser (`open_external`), from Rust only.
+        .plugin(tauri_plugin_opener::init());
     let app = build_app(builder, shell).build(tauri::generate_context!()).unwrap_or_else(|err| {
         tracing::error!(error = %err, "cannot start the desktop shell");
         eprintln!("depwatch: cannot start the desktop shell: {err}");
@@ -83,13 +92,33 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri:
             commands::finding::close_finding,
             commands::finding::ignore_finding,
             commands::finding::reopen_finding,
-            commands::advisory::get_advisory
+            commands::advisory::get_advisory,
+            commands::connection::get_connection,
+            commands::connection::test_connection,
+            commands::connection::save_token_connection,
+            commands::connection::disconnect,
+            commands::perimeter::list_projects,
+            commands::perimeter::get_perimeter,
+            commands::perimeter::save_perimeter,
+            commands::perimeter::install_webhook,
+            commands::scan::get_scan_status,
+            commands::scan::start_scan,
+            commands::scan::retry_scan,
+            commands::scan::cancel_scan,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::reveal_webhook_secret,
+            commands::settings::regenerate_webhook_secret,
+            commands::settings::set_webhook_secret,
+            commands::settings::sync_advisories,
+            commands::external::open_external
         ])
         .setup(|app| {
             tray::create(app.handle())?;
             relay::start(app.handle());
             notification::start(app.handle());
             commands::finding::start_ignore_sweep(app.handle());
+            commands::scan::start_relay(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

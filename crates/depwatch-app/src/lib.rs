@@ -44,6 +44,8 @@ pub use authorization::{
     StartedAuthorization,
 };
 pub use data_dir::{DataDir, DataDirError, DATA_DIR_ENV};
+/// A secret value (token, webhook secret) whose `Debug`/`Display` are redacted.
+pub use depwatch_bitbucket::Secret;
 pub use intake::WakingInbox;
 pub use logging::{init_logging, LogGuard, LoggingError};
 pub use monitor::{

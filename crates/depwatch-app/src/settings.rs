@@ -11,7 +11,8 @@ use crate::ref_filter::{RefFilter, RefPattern};
 use crate::{redact_url, App, OSV_BUCKET};
 use depwatch_bitbucket::secret::SecretStoreError;
 use depwatch_bitbucket::Secret;
-use depwatch_core::Ecosystem;
+/// Ecosystem names as the UI shows them (OSV spellings).
+pub use depwatch_core::Ecosystem;
 use depwatch_store::{AdvisorySource, SourceKind, StoreError, SyncResult};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
@@ -256,10 +257,11 @@ impl Settings {
         self
     }
 
-    /// The URL Bitbucket must call for `instance`: `http://HOST:PORT/webhook/INSTANCE`, where
+    /// The URL Bitbucket must call for `instance`: `http://HOST:PORT/webhook/INSTANCE` (or
+    /// `/webhook` before any instance exists), where
     /// HOST is the listen address, or this machine's outgoing address when the listener binds
     /// every interface.
-    pub fn webhook_url(&self, instance: &str, machine: Option<IpAddr>) -> String {
+    pub fn webhook_url(&self, instance: Option<&str>, machine: Option<IpAddr>) -> String {
         let host = if self.listen_address.is_unspecified() {
             machine.unwrap_or(self.listen_address)
         } else {
@@ -269,7 +271,12 @@ impl Settings {
             IpAddr::V6(v6) => format!("[{v6}]"),
             IpAddr::V4(v4) => v4.to_string(),
         };
-        format!("http://{host}:{}/webhook/{}", self.listen_port, encode_path_segment(instance))
+        match instance {
+            Some(name) => {
+                format!("http://{host}:{}/webhook/{}", self.listen_port, encode_path_segment(name))
+            }
+            None => format!("http://{host}:{}/webhook", self.listen_port),
+        }
     }
 }
 
@@ -409,10 +416,19 @@ impl App {
     }
 
     /// Every advisory source with its sync state. On first use, the OSV bucket's export of
-    /// every supported ecosystem is registered and enabled.
+    /// every supported ecosystem is registered (enabled unless other sources are configured).
     pub fn advisory_source_statuses(&self) -> Result<Vec<AdvisorySourceStatus>, SettingsError> {
-        if self.store.advisory_sources()?.is_empty() {
-            self.configured_advisory_sources()?;
+        let sources = self.store.advisory_sources()?;
+        if !sources.iter().any(|s| s.location.starts_with(OSV_BUCKET)) {
+            // First use: offer every OSV export, enabled unless the user already chose sources.
+            let enable = !sources.iter().any(|s| s.configured);
+            for &e in &Ecosystem::ALL {
+                self.store.ensure_advisory_source(
+                    &crate::default_source_url(e),
+                    SourceKind::Url,
+                    enable,
+                )?;
+            }
         }
         let interval = self.settings()?.sync_interval_hours;
         let now = now_s();
@@ -538,16 +554,17 @@ mod tests {
         let mut s = Settings { listen_port: 28123, ..Settings::default() };
         let machine: IpAddr = "10.1.2.3".parse().unwrap();
         assert_eq!(
-            s.webhook_url("git.corp", Some(machine)),
+            s.webhook_url(Some("git.corp"), Some(machine)),
             "http://10.1.2.3:28123/webhook/git.corp"
         );
         s.listen_address = "192.168.1.5".parse().unwrap();
         assert_eq!(
-            s.webhook_url("my bb", Some(machine)),
+            s.webhook_url(Some("my bb"), Some(machine)),
             "http://192.168.1.5:28123/webhook/my%20bb"
         );
         s.listen_address = "::1".parse().unwrap();
-        assert_eq!(s.webhook_url("x", None), "http://[::1]:28123/webhook/x");
+        assert_eq!(s.webhook_url(Some("x"), None), "http://[::1]:28123/webhook/x");
+        assert_eq!(s.webhook_url(None, None), "http://[::1]:28123/webhook");
     }
 
     #[test]

@@ -173,21 +173,14 @@ impl App {
         instance: &InstanceRecord,
     ) -> Result<DesiredWebhook, SettingsError> {
         let settings = self.settings()?;
-        let host = instance.base_url.split_once("://").and_then(|(_, rest)| {
-            rest.split(['/', ':']).next().filter(|h| !h.is_empty()).map(str::to_owned)
-        });
-        let machine = if settings.listen_address.is_unspecified() {
-            outgoing_address(host.as_deref())
-        } else {
-            None
-        };
+        let machine = machine_address(&settings, Some(instance));
         let secret = match self.webhook_secret()? {
             Some(secret) => secret,
             None => self.regenerate_webhook_secret()?,
         };
         Ok(DesiredWebhook {
             name: "depwatch".to_owned(),
-            url: settings.webhook_url(&instance.name, machine),
+            url: settings.webhook_url(Some(&instance.name), machine),
             secret,
         })
     }
@@ -283,6 +276,23 @@ impl App {
         self.record_webhook_outcomes(instance, outcomes.clone())?;
         Ok(outcomes)
     }
+}
+
+/// This machine's address as Bitbucket would see it, when the listener binds every interface
+/// (`None` otherwise: the listen address is the host). Blocking but quick (no packet is sent).
+pub fn machine_address(
+    settings: &crate::Settings,
+    instance: Option<&InstanceRecord>,
+) -> Option<std::net::IpAddr> {
+    if !settings.listen_address.is_unspecified() {
+        return None;
+    }
+    let host = instance.and_then(|i| {
+        i.base_url.split_once("://").and_then(|(_, rest)| {
+            rest.split(['/', ':']).next().filter(|h| !h.is_empty()).map(str::to_owned)
+        })
+    });
+    outgoing_address(host.as_deref())
 }
 
 /// The Web Post Hooks plugin URL for one repository: the listener's base, then
