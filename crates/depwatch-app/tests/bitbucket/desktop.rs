@@ -245,7 +245,9 @@ async fn the_background_scan_runs_cancels_resumes_and_retries() {
             _ => {}
         }
     }
-    assert_eq!(finished_events, 2);
+    // The scan's own event and the runner's last one (which may both be read after the flag
+    // cleared, so the loop can end on either).
+    assert!((1..=2).contains(&finished_events), "{finished_events}");
     let stopped = runner.status(&app, &instance).unwrap();
     assert_eq!(stopped.state, ScanRunState::Finished);
     assert_eq!(stopped.halted.as_deref(), Some("cancelled"));
