@@ -344,14 +344,17 @@ impl Store {
         Ok(rows)
     }
 
-    /// The findings a snapshot introduced (first seen there) and fixed (gone there).
+    /// The findings a snapshot introduced (first seen there) and fixed (gone there). Findings
+    /// a new advisory brought later are recorded against the then-latest snapshot but were not
+    /// introduced by it, so they are left out.
     pub fn snapshot_findings(
         &self,
         snapshot: SnapshotId,
     ) -> Result<(Vec<FindingRecord>, Vec<FindingRecord>), StoreError> {
         let conn = self.conn();
         let mut introduced = conn.prepare_cached(&format!(
-            "SELECT {} FROM finding f WHERE f.first_seen_snapshot = ?1 ORDER BY f.id",
+            "SELECT {} FROM finding f WHERE f.first_seen_snapshot = ?1 AND f.origin != 'advisory'
+             ORDER BY f.id",
             finding::COLUMNS
         ))?;
         let introduced = introduced
@@ -667,5 +670,24 @@ mod tests {
             ]
         );
         assert!(store.finding(FindingId(999)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_push_lists_what_it_introduced_not_what_a_later_advisory_found() {
+        let (store, repo) = store_with_repo();
+        let d1 =
+            store.store_snapshot(&snap(repo, "c1", 10, &[finding("A", "time", "0.1.43")])).unwrap();
+        let later = store
+            .record_advisory_findings(
+                repo,
+                "refs/heads/main",
+                d1.snapshot,
+                &[finding("B", "time", "0.1.43")],
+                20,
+            )
+            .unwrap();
+        assert_eq!(later.len(), 1);
+        let (introduced, fixed) = store.snapshot_findings(d1.snapshot).unwrap();
+        assert_eq!((ids(&introduced), fixed.len()), (vec!["A"], 0));
     }
 }
