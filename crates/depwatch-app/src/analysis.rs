@@ -2,8 +2,9 @@
 //! Bitbucket commit fetched file by file, or a local checkout. Shared by the historical scan and
 //! the push pipeline; the result converts into the store's snapshot rows.
 
+use depwatch_bitbucket::Client;
 use depwatch_core::{Dependency, Diagnostic, Edge, Finding, FixSuggestion, Scope, Source};
-use depwatch_lockfiles::discovery::{Plan, SkipReason};
+use depwatch_lockfiles::discovery::{FetchedFiles, Plan, SkipReason};
 use depwatch_lockfiles::{Format, Input, ParseOptions, RepoFiles};
 use depwatch_store::{NewFinding, SnapshotPackage};
 use std::collections::VecDeque;
@@ -84,6 +85,38 @@ pub fn analyze<F: RepoFiles>(files: &F, plan: &Plan, options: &ParseOptions) -> 
         ));
     }
     analysis
+}
+
+/// Follow-up fetch rounds for files named inside fetched ones (nested `-r` includes, parent
+/// POM chains); each round goes one level deeper.
+const MAX_REFERENCE_ROUNDS: usize = 8;
+
+/// Fetches what `plan` needs from a repository at commit `at`: the planned files and their
+/// companions, then, round by round, the files those name that the listing alone cannot
+/// predict (`-c constraints.txt`, a parent POM in a sibling folder).
+pub(crate) async fn fetch_snapshot(
+    client: &Client,
+    (project, slug, at): (&str, &str, &str),
+    listing: &[String],
+    plan: &Plan,
+    options: &ParseOptions,
+) -> depwatch_bitbucket::Result<FetchedFiles> {
+    let mut files = FetchedFiles::new(listing);
+    for path in plan.files_to_fetch() {
+        let bytes = client.raw_file(project, slug, path, at, options.max_bytes as u64).await?;
+        files.insert(path, bytes);
+    }
+    for _ in 0..MAX_REFERENCE_ROUNDS {
+        let wanted = files.unfetched_references(plan, options);
+        if wanted.is_empty() {
+            break;
+        }
+        for path in wanted {
+            let bytes = client.raw_file(project, slug, &path, at, options.max_bytes as u64).await?;
+            files.insert(path, bytes);
+        }
+    }
+    Ok(files)
 }
 
 impl Analysis {

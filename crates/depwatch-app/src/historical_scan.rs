@@ -9,14 +9,14 @@
 //! twice. A per-repository error is recorded and the scan goes on; a 401 halts it, puts the
 //! instance in the auth-error state and leaves the rest pending for a resume.
 
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::{analyze, fetch_snapshot, Analysis};
 use crate::event::{Event, FindingOrigin, FindingSummary};
 use crate::instance::{now_ms, InstanceError};
 use crate::App;
 use depwatch_advisories::AdvisoryIndex;
 use depwatch_bitbucket::Client;
 use depwatch_core::{Dependency, Diagnostic, Finding};
-use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
+use depwatch_lockfiles::discovery::{plan, DiscoveryOptions};
 use depwatch_lockfiles::ParseOptions;
 use depwatch_store::{
     FindingRecord, InstanceRecord, NewSnapshot, RepositoryId, RepositoryRecord, ScanItemState,
@@ -275,13 +275,9 @@ impl App {
         }
         let listing = client.files(project, slug, &head.id).await?;
         let plan = plan(&listing, &options.discovery);
-        let mut files = FetchedFiles::new(&listing);
-        for path in plan.files_to_fetch() {
-            let bytes = client
-                .raw_file(project, slug, path, &head.id, options.parse.max_bytes as u64)
+        let files =
+            fetch_snapshot(client, (project, slug, &head.id), &listing, &plan, &options.parse)
                 .await?;
-            files.insert(path, bytes);
-        }
         let analysis = analyze(&files, &plan, &options.parse);
         let (findings, match_diagnostics) = match &options.advisories {
             Some(index) => match_packages(index, &analysis.packages),

@@ -4,7 +4,7 @@
 //! deduplicated by (repository, ref, commit): a ref already scanned at the pushed commit (a
 //! second delivery, native hook plus plugin, a restart after a kill) is not scanned again.
 
-use crate::analysis::analyze;
+use crate::analysis::{analyze, fetch_snapshot};
 use crate::catch_up::{missed, monitored_heads, ProcessedRef};
 use crate::change_set::RescanReason;
 use crate::event::FindingOrigin;
@@ -17,7 +17,7 @@ use crate::App;
 use depwatch_advisories::AdvisoryIndex;
 use depwatch_bitbucket::webhook::HookEvent;
 use depwatch_bitbucket::Client;
-use depwatch_lockfiles::discovery::{plan, DiscoveryOptions, FetchedFiles};
+use depwatch_lockfiles::discovery::{plan, DiscoveryOptions};
 use depwatch_lockfiles::ParseOptions;
 use depwatch_store::{ClaimedInboxEntry, RepositoryRecord, SnapshotVia, StoreError};
 use std::collections::HashMap;
@@ -262,14 +262,10 @@ impl PushProcessor {
                 }
                 let listing = client.files(project, slug, &to).await.map_err(|e| e.to_string())?;
                 let planned = plan(&listing, &self.discovery);
-                let mut files = FetchedFiles::new(&listing);
-                for path in planned.files_to_fetch() {
-                    let bytes = client
-                        .raw_file(project, slug, path, &to, self.parse.max_bytes as u64)
+                let files =
+                    fetch_snapshot(client, (project, slug, &to), &listing, &planned, &self.parse)
                         .await
                         .map_err(|e| e.to_string())?;
-                    files.insert(path, bytes);
-                }
                 let analysis = analyze(&files, &planned, &self.parse);
                 let (findings, diagnostics) = match &self.advisories {
                     Some(index) => match_packages(index, &analysis.packages),

@@ -6,8 +6,9 @@
 //! may read. Vendored trees and test fixtures are skipped by default; a manifest is parsed alone
 //! only when no lockfile of its ecosystem covers it.
 
-use crate::{join_path, parent_dir, Format, RepoFiles};
+use crate::{join_path, parent_dir, Format, Input, ParseOptions, RepoFiles};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -103,7 +104,7 @@ impl Plan {
 }
 
 /// Matches `name` against a pattern segment with `*` wildcards.
-fn segment_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn segment_matches(pattern: &str, name: &str) -> bool {
     let mut parts = pattern.split('*');
     let Some(first) = parts.next() else { return pattern == name };
     let Some(mut rest) = name.strip_prefix(first) else { return false };
@@ -350,6 +351,61 @@ impl RepoFiles for FetchedFiles {
             .filter_map(|p| p.get(prefix.len()..)?.split('/').next().map(str::to_owned))
             .collect();
         Some(names.into_iter().collect())
+    }
+}
+
+/// Most files one call of [`FetchedFiles::unfetched_references`] asks for.
+pub const MAX_REFERENCES_PER_ROUND: usize = 500;
+
+/// Formats whose parsers read files named inside them (`-r`/`-c` includes with any name,
+/// parent POMs by `<relativePath>`), which the listing alone cannot predict.
+fn reads_references(format: Format) -> bool {
+    matches!(format, Format::Requirements | Format::PomXml)
+}
+
+/// A [`RepoFiles`] over fetched files that notes every read of a listed but unfetched path.
+struct ReadRecorder<'a> {
+    files: &'a FetchedFiles,
+    wanted: RefCell<BTreeSet<String>>,
+}
+
+impl RepoFiles for ReadRecorder<'_> {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let found = self.files.read(path);
+        if found.is_none() && self.files.listing.contains(path) {
+            self.wanted.borrow_mut().insert(path.to_owned());
+        }
+        found
+    }
+
+    fn list(&self, dir: &str) -> Option<Vec<String>> {
+        self.files.list(dir)
+    }
+}
+
+impl FetchedFiles {
+    /// True when `path` was fetched.
+    pub fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// Files that the jobs of `plan` read but that were not fetched, although the listing has
+    /// them: `-r`/`-c` includes named anything (`constraints.txt`, `base.in`), parent POMs
+    /// outside the ancestor folders (`<relativePath>../parent</relativePath>`). A remote scan
+    /// fetches them and calls this again until it returns nothing; each round follows one more
+    /// level of nesting. At most [`MAX_REFERENCES_PER_ROUND`] paths, sorted.
+    pub fn unfetched_references(&self, plan: &Plan, options: &ParseOptions) -> Vec<String> {
+        let recorder = ReadRecorder { files: self, wanted: RefCell::new(BTreeSet::new()) };
+        for job in plan.jobs.iter().filter(|j| reads_references(j.format)) {
+            let Some(bytes) = self.files.get(&job.path) else { continue };
+            let input = Input { path: &job.path, bytes, repo: &recorder, options };
+            // Only the reads matter here; the caller parses again once everything is fetched.
+            let _ = crate::parse(job.format, &input);
+            if recorder.wanted.borrow().len() >= MAX_REFERENCES_PER_ROUND {
+                break;
+            }
+        }
+        recorder.wanted.into_inner().into_iter().take(MAX_REFERENCES_PER_ROUND).collect()
     }
 }
 

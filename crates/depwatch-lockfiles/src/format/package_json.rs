@@ -104,34 +104,90 @@ pub(crate) fn companion(
     }
 }
 
-/// The folders (relative to `dir`) of the workspaces matching `patterns`: literal folders, and
-/// one-level globs (`packages/*`, `apps/web-*`) expanded through [`crate::RepoFiles::list`].
-/// Patterns that leave the repository or cannot be expanded are left out.
+/// The folders (relative to `dir`) of the workspaces matching `patterns`: literal folders and
+/// globs, with `*` inside a name (`packages/*`, `apps/web-*`) and `**` for any number of
+/// folders (`packages/**`, `libs/**/pkg`), expanded through [`crate::RepoFiles::list`] the way
+/// npm and yarn do: `node_modules` and hidden folders are never entered. Patterns that leave
+/// the repository or cannot be listed are left out.
 pub(crate) fn workspace_dirs(input: &Input<'_>, dir: &str, patterns: &[String]) -> Vec<String> {
     let mut found = Vec::new();
+    let mut budget = GlobBudget { lists: 0 };
     for pattern in patterns {
         let pattern = pattern.trim().trim_start_matches("./").trim_end_matches('/');
-        if pattern.starts_with('!') || pattern.split('/').any(|s| s == "..") {
+        if pattern.is_empty()
+            || pattern.starts_with('!')
+            || pattern.starts_with('/')
+            || pattern.split('/').any(|s| s == "..")
+        {
             continue;
         }
-        match pattern.rsplit_once('/').map_or(("", pattern), |(p, l)| (p, l)) {
-            (parent, last) if last.contains('*') && !parent.contains('*') => {
-                let (before, after) = last.split_once('*').unwrap_or((last, ""));
-                let base = crate::join_path(dir, parent);
-                let Some(children) = input.repo.list(&base) else { continue };
-                for child in children {
-                    if child.starts_with(before) && child.ends_with(after) {
-                        found.push(crate::join_path(parent, &child));
-                    }
-                }
-            }
-            _ if !pattern.contains('*') => found.push(pattern.to_owned()),
-            _ => {}
-        }
+        let segments: Vec<&str> =
+            pattern.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+        expand_glob(input.repo, dir, String::new(), &segments, 0, &mut budget, &mut found);
     }
     found.sort();
     found.dedup();
     found
+}
+
+/// Bounds one manifest's glob expansion, whatever the tree looks like.
+struct GlobBudget {
+    lists: usize,
+}
+
+/// Most folders listed while expanding one manifest's workspace globs.
+const MAX_GLOB_LISTS: usize = 10_000;
+/// Deepest folder a `**` descends to, below where it starts.
+const MAX_GLOB_DEPTH: usize = 16;
+/// Most workspace folders one manifest can declare.
+const MAX_WORKSPACES: usize = 5_000;
+
+/// Appends to `out` the folders below `dir`/`rel` matching `segments`.
+fn expand_glob(
+    repo: &dyn crate::RepoFiles,
+    dir: &str,
+    rel: String,
+    segments: &[&str],
+    depth: usize,
+    budget: &mut GlobBudget,
+    out: &mut Vec<String>,
+) {
+    if out.len() >= MAX_WORKSPACES {
+        return;
+    }
+    let Some((first, rest)) = segments.split_first() else {
+        if !rel.is_empty() {
+            out.push(rel);
+        }
+        return;
+    };
+    if !first.contains('*') {
+        expand_glob(repo, dir, crate::join_path(&rel, first), rest, depth, budget, out);
+        return;
+    }
+    if budget.lists >= MAX_GLOB_LISTS {
+        return;
+    }
+    budget.lists += 1;
+    let Some(children) = repo.list(&crate::join_path(dir, &rel)) else { return };
+    let children: Vec<String> = children
+        .into_iter()
+        .filter(|c| c != "node_modules" && !c.starts_with('.') && !c.is_empty())
+        .collect();
+    if *first == "**" {
+        // `**` matches zero folders here, or one more folder and stays in place.
+        expand_glob(repo, dir, rel.clone(), rest, depth, budget, out);
+        if depth < MAX_GLOB_DEPTH {
+            for child in children {
+                let next = crate::join_path(&rel, &child);
+                expand_glob(repo, dir, next, segments, depth + 1, budget, out);
+            }
+        }
+        return;
+    }
+    for child in children.into_iter().filter(|c| crate::discovery::segment_matches(first, c)) {
+        expand_glob(repo, dir, crate::join_path(&rel, &child), rest, depth, budget, out);
+    }
 }
 
 /// What a dependency spec resolves to: the real package name, the version or range, and
@@ -242,6 +298,44 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ParseOptions;
+    use std::collections::BTreeMap;
+
+    fn dirs_in(files: &[&str], dir: &str, patterns: &[&str]) -> Vec<String> {
+        let repo: BTreeMap<String, Vec<u8>> =
+            files.iter().map(|f| ((*f).to_owned(), b"{}".to_vec())).collect();
+        let options = ParseOptions::default();
+        let input = Input { path: "yarn.lock", bytes: b"", repo: &repo, options: &options };
+        let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+        workspace_dirs(&input, dir, &patterns)
+    }
+
+    #[test]
+    fn workspace_globs_expand_double_stars_and_name_wildcards() {
+        let files = [
+            "package.json",
+            "libs/a/package.json",
+            "libs/group/b/package.json",
+            "libs/group/b/node_modules/dep/package.json",
+            "libs/.hidden/c/package.json",
+            "apps/admin-web/package.json",
+            "apps/admin-api/package.json",
+            "tools/x/y/pkg/package.json",
+            "tools/pkg/package.json",
+        ];
+        let mut found = dirs_in(&files, "", &["libs/**", "apps/*-web", "tools/**/pkg", "./docs/"]);
+        // Consumers read `<dir>/package.json`; a listing does not say which names are folders.
+        found.retain(|d| files.contains(&format!("{d}/package.json").as_str()));
+        assert_eq!(
+            found,
+            ["apps/admin-web", "libs/a", "libs/group/b", "tools/pkg", "tools/x/y/pkg"]
+        );
+        // Below a sub-folder lockfile, and patterns that leave the repository are dropped.
+        let nested = ["web/package.json", "web/pkgs/deep/one/package.json"];
+        let mut found = dirs_in(&nested, "web", &["pkgs/**/one", "../x/*", "/abs/*"]);
+        found.retain(|d| nested.contains(&format!("web/{d}/package.json").as_str()));
+        assert_eq!(found, ["pkgs/deep/one"]);
+    }
 
     #[test]
     fn specs_resolve_aliases_and_sources() {

@@ -111,3 +111,90 @@ fn local_checkouts_are_listed_without_entering_excluded_folders() {
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// What a remote scan does: fetch the planned files, then follow what they name, round by round.
+fn fetch_like_a_remote_scan(
+    repo: &std::collections::BTreeMap<&str, &str>,
+) -> (depwatch_lockfiles::discovery::Plan, FetchedFiles, Vec<Vec<String>>) {
+    let listing: Vec<&str> = repo.keys().copied().collect();
+    let plan = plan(&listing, &DiscoveryOptions::default());
+    let mut files = FetchedFiles::new(&listing);
+    for path in plan.files_to_fetch() {
+        files.insert(path, repo[path].as_bytes().to_vec());
+    }
+    let options = ParseOptions::default();
+    let mut rounds = Vec::new();
+    loop {
+        let wanted = files.unfetched_references(&plan, &options);
+        if wanted.is_empty() {
+            break;
+        }
+        for path in &wanted {
+            assert!(!files.contains(path), "{path} asked for twice");
+            files.insert(path.clone(), repo[path.as_str()].as_bytes().to_vec());
+        }
+        rounds.push(wanted);
+    }
+    (plan, files, rounds)
+}
+
+#[test]
+fn remote_scans_fetch_includes_and_parent_poms_the_listing_cannot_predict() {
+    let repo = std::collections::BTreeMap::from([
+        ("README.md", "# x"),
+        ("py/requirements.txt", "-c ../pins/constraints.in\n-r common/base.in\nflask\n"),
+        ("py/common/base.in", "-r ../../shared/deep.in\nrequests\n"),
+        ("shared/deep.in", "idna==3.7\n"),
+        ("pins/constraints.in", "flask==3.0.3\nrequests==2.32.3\n"),
+        ("pins/unrelated.in", "django==5.0\n"),
+        (
+            "services/app/pom.xml",
+            "<project><parent><groupId>g</groupId><artifactId>parent</artifactId>\
+             <version>1</version><relativePath>../../platform/parent</relativePath></parent>\
+             <artifactId>app</artifactId><dependencies><dependency><groupId>org.x</groupId>\
+             <artifactId>lib</artifactId></dependency></dependencies></project>",
+        ),
+        (
+            "platform/parent/pom.xml",
+            "<project><groupId>g</groupId><artifactId>parent</artifactId><version>1</version>\
+             <dependencyManagement><dependencies><dependency><groupId>org.x</groupId>\
+             <artifactId>lib</artifactId><version>${lib.version}</version></dependency>\
+             </dependencies></dependencyManagement><properties><lib.version>2.5.1\
+             </lib.version></properties></project>",
+        ),
+    ]);
+    let (plan, files, rounds) = fetch_like_a_remote_scan(&repo);
+    let jobs: Vec<&str> = plan.jobs.iter().map(|j| j.path.as_str()).collect();
+    assert_eq!(jobs, ["platform/parent/pom.xml", "py/requirements.txt", "services/app/pom.xml"]);
+    // Round 1: what the planned files name; round 2: what those name in turn.
+    assert_eq!(
+        rounds,
+        [
+            vec!["pins/constraints.in".to_owned(), "py/common/base.in".to_owned()],
+            vec!["shared/deep.in".to_owned()],
+        ]
+    );
+    assert!(!files.contains("pins/unrelated.in"));
+
+    let options = ParseOptions::default();
+    let parse_job = |path: &str, format| {
+        let bytes = repo[path].as_bytes();
+        parse(format, &Input { path, bytes, repo: &files, options: &options })
+    };
+    let py = parse_job("py/requirements.txt", Format::Requirements);
+    let mut pins: Vec<(String, String)> =
+        py.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+    pins.sort();
+    assert_eq!(
+        pins,
+        [
+            ("flask".to_owned(), "3.0.3".to_owned()),
+            ("idna".to_owned(), "3.7".to_owned()),
+            ("requests".to_owned(), "2.32.3".to_owned()),
+        ]
+    );
+    assert!(py.packages.iter().all(|p| p.pinned), "{:#?}", py.diagnostics);
+    let app = parse_job("services/app/pom.xml", Format::PomXml);
+    let lib = app.packages.iter().find(|p| p.name == "org.x:lib").expect("lib is listed");
+    assert_eq!((lib.version.as_str(), lib.pinned), ("2.5.1", true));
+}
