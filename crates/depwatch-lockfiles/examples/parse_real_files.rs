@@ -32,4 +32,23 @@ fn main() {
         let per_round = start.elapsed() / u32::try_from(rounds.max(1)).unwrap_or(1);
         println!("{path}: {format}, {packages} packages, {per_round:?} per parse (wall)");
     }
+    // One pass = every file parsed once, as a scan of all of them would; wall time per pass.
+    let mut passes: Vec<std::time::Duration> = (0..rounds.max(1))
+        .map(|_| {
+            let start = std::time::Instant::now();
+            for (path, format, bytes) in &files {
+                let input = Input { path, bytes, repo: &NoFiles, options: &options };
+                std::hint::black_box(parse(*format, &input));
+            }
+            start.elapsed()
+        })
+        .collect();
+    passes.sort();
+    let median = passes.get(passes.len() / 2).copied().unwrap_or_default();
+    let min = passes.first().copied().unwrap_or_default();
+    println!(
+        "all {} files, {} passes: median {median:?}, min {min:?} per pass (wall)",
+        files.len(),
+        passes.len()
+    );
 }
