@@ -49,6 +49,10 @@ impl MonitorSlot {
 /// port already in use does not stop the app: the reason is logged and kept for the UI.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     app.manage(MonitorSlot::default());
+    launch(app);
+}
+
+fn launch<R: Runtime>(app: &AppHandle<R>) {
     let Ok(depwatch) = app.state::<Shell>().app_arc() else {
         app.state::<MonitorSlot>()
             .set(SlotState::Failed("the database could not be opened".into()));
@@ -110,6 +114,33 @@ pub fn sync_now<R: Runtime>(app: &AppHandle<R>) {
             reason = app.try_state::<MonitorSlot>().and_then(|s| s.failure()).unwrap_or_default(),
             "sync requested but the monitoring runtime is not running"
         ),
+    }
+}
+
+/// Applies saved settings (listener address, ref patterns, sync interval, webhook secret):
+/// stops the running monitor and starts a new one from the settings. Deliveries arriving in
+/// between are refused and Bitbucket counts a failure; catch-up at start covers them.
+pub async fn reconfigure<R: Runtime>(app: &AppHandle<R>) {
+    let Some(slot) = app.try_state::<MonitorSlot>() else {
+        // Not the real app (tests): nothing runs.
+        return;
+    };
+    if let Some(old) = slot.handle() {
+        if let Err(err) = old.stop().await {
+            tracing::warn!(error = %err, "the monitoring runtime stopped with an error");
+        }
+    }
+    slot.set(SlotState::Starting);
+    launch(app);
+}
+
+/// Tells the listener which repositories are monitored now (after the perimeter changed or a
+/// scan stored new repositories).
+pub fn refresh_perimeter<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(monitor) = handle(app) {
+        if let Err(err) = monitor.refresh_perimeter() {
+            tracing::warn!(error = %err, "cannot refresh the listener's perimeter");
+        }
     }
 }
 

@@ -42,6 +42,8 @@ fn stale(event: &Event) -> (&'static [&'static str], bool) {
 struct Pending {
     scopes: BTreeSet<&'static str>,
     tray_moved: bool,
+    /// A scan stored repositories the listener should now accept pushes for.
+    scan_finished: bool,
 }
 
 impl Pending {
@@ -52,6 +54,7 @@ impl Pending {
                 let (scopes, tray) = stale(event);
                 self.scopes.extend(scopes.iter().copied());
                 self.tray_moved |= tray;
+                self.scan_finished |= matches!(event, Event::ScanFinished { .. });
             }
             None => {
                 self.scopes.extend(["findings", "repositories", "scan", "connection"]);
@@ -96,7 +99,10 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                     Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                 }
             }
-            let Pending { scopes, tray_moved } = pending;
+            let Pending { scopes, tray_moved, scan_finished } = pending;
+            if scan_finished {
+                crate::monitor::refresh_perimeter(&app);
+            }
             for scope in scopes {
                 data_changed(&app, scope);
             }

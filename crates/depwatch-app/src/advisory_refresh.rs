@@ -70,7 +70,55 @@ fn dependency(p: &SnapshotPackage) -> Option<Dependency> {
     })
 }
 
+/// What syncing the advisory sources and re-alerting did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvisoryRefresh {
+    /// Records written or removed.
+    pub changed: u64,
+    /// Packages in use newly affected (each also a `FindingIntroduced` with origin advisory).
+    pub new_findings: u64,
+    /// Each source that could not be synced (or the re-match), with why.
+    pub failed: Vec<String>,
+}
+
 impl App {
+    /// Syncs every enabled advisory source, re-matches the latest snapshots when records
+    /// changed, and emits `AdvisoriesSynced`: the scheduled sync and "Sync now" alike.
+    /// Blocking (downloads, SQLite): run it off the async workers.
+    pub fn refresh_advisories(&self, limits: &crate::DownloadLimits) -> AdvisoryRefresh {
+        let mut refresh = AdvisoryRefresh::default();
+        match self.sync_enabled_advisories(limits) {
+            Ok(results) => {
+                for (source, result) in results {
+                    match result {
+                        Ok(report) => {
+                            tracing::info!(%source, records = report.records, not_modified = report.not_modified, "advisory source synced");
+                            refresh.changed += report.stats.written() + report.stats.deleted;
+                        }
+                        Err(e) => refresh.failed.push(format!("{source}: {e}")),
+                    }
+                }
+            }
+            Err(e) => refresh.failed.push(e.to_string()),
+        }
+        if refresh.changed > 0 {
+            match self.rematch_latest_snapshots() {
+                Ok(report) => refresh.new_findings = report.new_findings,
+                Err(e) => refresh.failed.push(e.to_string()),
+            }
+        }
+        for f in &refresh.failed {
+            tracing::warn!(error = %f, "advisory sync failed");
+        }
+        self.events().emit(Event::AdvisoriesSynced {
+            changed: refresh.changed,
+            new_findings: refresh.new_findings,
+            failed: refresh.failed.clone(),
+        });
+        refresh
+    }
+
     /// Matches every monitored ref's latest snapshot against the advisory database again and
     /// records (and emits) the findings that were not there yet. Blocking (SQLite and matching
     /// only, no network): run it off the async workers.

@@ -37,7 +37,7 @@ pub use advisory_db::{
     default_source_url, redact_url, AdvisoryDbError, AdvisoryDbInfo, DownloadLimits, ImportReport,
     SourceSync, OSV_BUCKET,
 };
-pub use advisory_refresh::{RematchError, RematchReport};
+pub use advisory_refresh::{AdvisoryRefresh, RematchError, RematchReport};
 pub use authorization::{
     Authorization, AuthorizationError, AuthorizationFailure, AuthorizationState,
     AuthorizationStatus, BrowserOpener, CallbackEndpoint, FailureKind, OAuthSetup,

@@ -147,6 +147,8 @@ pub async fn save_token_connection<R: Runtime>(
     let request = request.into_connection();
     let probe = probe_token_connection(&request).await;
     let connection = blocking(move || app.save_token_connection(&request, &probe)).await??;
+    // The listener learns the instance (or forgets it).
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "connection");
     Ok(ConnectionStatus::from_connection(Some(connection)))
 }
@@ -160,6 +162,8 @@ pub async fn disconnect<R: Runtime>(
     shell.scans.cancel();
     let app = shell.app_arc()?;
     let connection = blocking(move || app.disconnect_desktop()).await??;
+    // The listener learns the instance (or forgets it).
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "connection");
     Ok(ConnectionStatus::from_connection(connection))
 }

@@ -134,6 +134,7 @@ pub async fn save_perimeter<R: Runtime>(
         Ok::<_, CommandError>(app.save_perimeter_selection(&instance, perimeter)?)
     })
     .await??;
+    crate::monitor::refresh_perimeter(&handle);
     data_changed(&handle, "perimeter");
     Ok(saved)
 }
@@ -169,6 +170,8 @@ pub async fn install_webhook<R: Runtime>(
         .await??
     };
     let outcomes = app.install_webhook(&instance, &scope, &desired).await?;
+    // The first installation generates the webhook secret: the listener must check it.
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "perimeter");
     let refused = outcomes.iter().find(|(_, s)| s.state == WebhookState::Polling);
     let failed = outcomes.iter().find(|(_, s)| s.state == WebhookState::Failing);

@@ -162,6 +162,7 @@ pub async fn save_settings<R: Runtime>(
         }
     })
     .await??;
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "settings");
     Ok(saved)
 }
@@ -187,6 +188,7 @@ pub async fn regenerate_webhook_secret<R: Runtime>(
 ) -> Result<String, CommandError> {
     let app = shell.app_arc()?;
     let secret = blocking(move || app.regenerate_webhook_secret()).await??;
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "settings");
     Ok(secret.expose().to_owned())
 }
@@ -200,6 +202,7 @@ pub async fn set_webhook_secret<R: Runtime>(
 ) -> Result<(), CommandError> {
     let app = shell.app_arc()?;
     blocking(move || app.set_webhook_secret(&secret)).await??;
+    crate::monitor::reconfigure(&handle).await;
     data_changed(&handle, "settings");
     Ok(())
 }
@@ -218,12 +221,8 @@ pub async fn sync_advisories<R: Runtime>(
         let handle = handle.clone();
         move || {
             let app = handle.state::<Shell>().app_arc()?;
-            for (source, outcome) in app.sync_enabled_advisories(&DownloadLimits::default())? {
-                match outcome {
-                    Ok(report) => tracing::info!(%source, records = report.records, not_modified = report.not_modified, "advisory source synced"),
-                    Err(err) => tracing::warn!(%source, error = %err, "advisory source sync failed"),
-                }
-            }
+            // Per-source failures show on the sources; new findings arrive as events.
+            app.refresh_advisories(&DownloadLimits::default());
             settings_dto(&handle, &app)
         }
     })

@@ -648,41 +648,10 @@ async fn sync_pass(shared: &Arc<Shared>) -> Result<(), MonitorError> {
     let app = Arc::clone(&shared.app);
     let limits = lock(&shared.config).download_limits.clone();
     // Downloads, imports and matching block (reqwest blocking, SQLite): one blocking task.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut changed = 0;
-        let mut failed = Vec::new();
-        match app.sync_enabled_advisories(&limits) {
-            Ok(results) => {
-                for (source, result) in results {
-                    match result {
-                        Ok(report) => changed += report.stats.written() + report.stats.deleted,
-                        Err(e) => failed.push(format!("{source}: {e}")),
-                    }
-                }
-            }
-            Err(e) => failed.push(e.to_string()),
-        }
-        let new_findings = if changed > 0 {
-            match app.rematch_latest_snapshots() {
-                Ok(report) => report.new_findings,
-                Err(e) => {
-                    failed.push(e.to_string());
-                    0
-                }
-            }
-        } else {
-            0
-        };
-        (changed, new_findings, failed)
-    })
-    .await
-    .map_err(|e| MonitorError::Task { task: "advisory sync", message: e.to_string() })?;
-    let (changed, new_findings, failed) = outcome;
-    for f in &failed {
-        tracing::warn!(error = %f, "advisory sync failed");
-    }
+    tokio::task::spawn_blocking(move || app.refresh_advisories(&limits))
+        .await
+        .map_err(|e| MonitorError::Task { task: "advisory sync", message: e.to_string() })?;
     lock(&shared.progress).last_advisory_sync_at_ms = Some(crate::instance::now_ms());
-    shared.app.events().emit(Event::AdvisoriesSynced { changed, new_findings, failed });
     Ok(())
 }
 
