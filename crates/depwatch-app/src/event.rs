@@ -81,6 +81,11 @@ pub enum Event {
     /// origin `advisory`); `failed` names each source that could not be synced, with why.
     #[serde(rename_all = "camelCase")]
     AdvisoriesSynced { changed: u64, new_findings: u64, failed: Vec<String> },
+    /// depwatch's webhook on a project or repository (`scope`: `PROJECT` or `PROJECT/slug`,
+    /// empty for the whole instance) could not be checked or repaired; pushes there are only
+    /// seen by catch-up polling until it is fixed.
+    #[serde(rename_all = "camelCase")]
+    WebhookUnhealthy { instance: String, scope: String, message: String },
 }
 
 /// The broadcast hub. Sending never blocks or fails: with no subscriber an event is dropped,

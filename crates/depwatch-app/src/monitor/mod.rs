@@ -25,6 +25,7 @@ use crate::event::Event;
 use crate::intake::WakingInbox;
 use crate::push_processing::{CatchUpReport, PushProcessor};
 use crate::ref_filter::RefFilter;
+use crate::webhook_status::{WebhookBook, WebhookScope, WebhookState};
 use crate::worker::Worker;
 use crate::{App, AppError, Monitoring};
 use depwatch_hook::{
@@ -78,6 +79,11 @@ pub struct MonitorConfig {
     pub download_limits: DownloadLimits,
     /// Backstop inbox poll when no wake-up comes.
     pub worker_idle_poll: Duration,
+    /// Repair, at every catch-up pass, the webhooks depwatch installed (the scopes the
+    /// desktop's webhook book records as installed or failing), with the URL and secret of
+    /// the saved settings; failures become `WebhookUnhealthy` events. Off for `serve`, whose
+    /// `--listen` may differ from the saved settings.
+    pub reconcile_webhooks: bool,
 }
 
 impl Default for MonitorConfig {
@@ -91,13 +97,15 @@ impl Default for MonitorConfig {
             advisory_sync_interval: Some(Duration::from_secs(6 * 3600)),
             download_limits: DownloadLimits::default(),
             worker_idle_poll: Duration::from_secs(5),
+            reconcile_webhooks: false,
         }
     }
 }
 
 impl MonitorConfig {
     /// The configuration the saved settings describe: listen address, advisory sync interval
-    /// (0 hours = never), ref patterns, and the webhook secret (for every instance).
+    /// (0 hours = never), ref patterns, the webhook secret (for every instance, also as the
+    /// Web Post Hooks token), and webhook repair at every catch-up pass.
     ///
     /// # Errors
     /// The settings or the secret cannot be read, or a saved ref pattern is invalid.
@@ -109,6 +117,7 @@ impl MonitorConfig {
             default_secret: app.webhook_secret()?.map(|s| Secret::new(s.expose().to_owned())),
             ref_filter: settings.ref_filter()?,
             advisory_sync_interval: (hours > 0).then(|| Duration::from_secs(hours * 3600)),
+            reconcile_webhooks: true,
             ..MonitorConfig::default()
         })
     }
@@ -253,14 +262,13 @@ fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The plugin URL names the Bitbucket host (with its port when not the scheme's default).
+/// The Bitbucket host the plugin URL names: the base URL's authority as typed (host, and port
+/// when given), as the desktop writes it into the URLs it installs.
 fn bitbucket_host(base_url: &str) -> Option<String> {
-    let url = reqwest::Url::parse(base_url).ok()?;
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    })
+    let (_, rest) = base_url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    (!authority.is_empty()).then(|| authority.to_owned())
 }
 
 /// The listener configuration: every configured instance with its secrets.
@@ -286,7 +294,11 @@ fn hook_config(
                 instance.webhook_secret_override.clone_from(&s.webhook_secret_override);
                 instance.plugin_token.clone_from(&s.plugin_token);
             }
-            None => instance.webhook_secret.clone_from(&config.default_secret),
+            None => {
+                // The desktop writes the webhook secret into the plugin URLs it installs.
+                instance.webhook_secret.clone_from(&config.default_secret);
+                instance.plugin_token.clone_from(&config.default_secret);
+            }
         }
         instance.bitbucket_host = bitbucket_host(&record.base_url);
         instances.push(instance);
@@ -571,6 +583,9 @@ async fn catch_up_pass(shared: &Shared, processor: &PushProcessor) -> Result<(),
         }
     }
     shared.perimeter.refresh(app.store())?;
+    if lock(&shared.config).reconcile_webhooks {
+        reconcile_webhooks(shared).await?;
+    }
     let mut report = match processor.catch_up().await {
         Ok(r) => r,
         Err(e) => {
@@ -586,6 +601,94 @@ async fn catch_up_pass(shared: &Shared, processor: &PushProcessor) -> Result<(),
         progress.last_catch_up = Some(report.clone());
     }
     app.events().emit(Event::CatchUpFinished { report });
+    Ok(())
+}
+
+/// The scopes of a webhook book to repair: projects and repositories where depwatch installed
+/// (or tried to install) its webhook; a repository its project's installation covers is not
+/// repaired on its own.
+pub fn scopes_to_reconcile(book: &WebhookBook) -> Vec<String> {
+    let ours =
+        |state: WebhookState| matches!(state, WebhookState::Installed | WebhookState::Failing);
+    let projects: Vec<&String> = book
+        .scopes
+        .iter()
+        .filter(|(k, v)| !k.contains('/') && ours(v.state))
+        .map(|(k, _)| k)
+        .collect();
+    book.scopes
+        .iter()
+        .filter(|(_, v)| ours(v.state))
+        .filter(|(k, _)| match k.split_once('/') {
+            None => true,
+            Some((project, _)) => !projects.iter().any(|p| p.as_str() == project),
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Repairs depwatch's webhooks (see [`MonitorConfig::reconcile_webhooks`]) and emits
+/// `WebhookUnhealthy` for every scope that could not be put right.
+async fn reconcile_webhooks(shared: &Shared) -> Result<(), MonitorError> {
+    let app = &shared.app;
+    let unhealthy = |instance: &str, scope: &str, message: String| {
+        tracing::warn!(instance, scope, %message, "webhook unhealthy");
+        app.events().emit(Event::WebhookUnhealthy {
+            instance: instance.to_owned(),
+            scope: scope.to_owned(),
+            message,
+        });
+    };
+    for instance in app.store().instances()? {
+        let book = match app.webhook_book(&instance) {
+            Ok(b) => b,
+            Err(e) => {
+                unhealthy(&instance.name, "", e.to_string());
+                continue;
+            }
+        };
+        let scopes = scopes_to_reconcile(&book);
+        if scopes.is_empty() {
+            continue;
+        }
+        // The secret store may block (keychain over D-Bus).
+        let desired = {
+            let app = Arc::clone(app);
+            let record = instance.clone();
+            tokio::task::spawn_blocking(move || app.desired_webhook(&record)).await.map_err(
+                |e| MonitorError::Task { task: "webhook repair", message: e.to_string() },
+            )?
+        };
+        let desired = match desired {
+            Ok(d) => d,
+            Err(e) => {
+                unhealthy(&instance.name, "", e.to_string());
+                continue;
+            }
+        };
+        for label in scopes {
+            let scope = match label.split_once('/') {
+                None => WebhookScope::Project(label.clone()),
+                Some((project, slug)) => {
+                    match app.store().repository_by_slug(instance.id, project, slug)? {
+                        Some(repo) => WebhookScope::Repository(repo.id.0),
+                        // Renamed or gone since: its new name is reconciled once reinstalled.
+                        None => continue,
+                    }
+                }
+            };
+            match app.install_webhook(&instance, &scope, &desired).await {
+                Ok(outcomes) => {
+                    for (scope, status) in outcomes {
+                        if status.state == WebhookState::Failing {
+                            unhealthy(&instance.name, &scope, status.detail.unwrap_or_default());
+                        }
+                    }
+                }
+                Err(e) => unhealthy(&instance.name, &label, e.to_string()),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -676,9 +779,28 @@ mod tests {
     }
 
     #[test]
+    fn installed_and_failing_scopes_are_repaired_once() {
+        use crate::webhook_status::WebhookStatus;
+        let status = |state| WebhookStatus { state, detail: None, checked_at_ms: Some(1) };
+        let book = WebhookBook {
+            scopes: BTreeMap::from([
+                ("SHOP".to_owned(), status(WebhookState::Installed)),
+                ("SHOP/web".to_owned(), status(WebhookState::Installed)),
+                ("PLAT".to_owned(), status(WebhookState::Polling)),
+                ("PLAT/api".to_owned(), status(WebhookState::Failing)),
+                ("PLAT/old".to_owned(), status(WebhookState::Missing)),
+                ("~JDOE/tool".to_owned(), status(WebhookState::Polling)),
+            ]),
+        };
+        assert_eq!(scopes_to_reconcile(&book), ["PLAT/api", "SHOP"]);
+        assert!(scopes_to_reconcile(&WebhookBook::default()).is_empty());
+    }
+
+    #[test]
     fn the_plugin_host_keeps_a_non_default_port_and_drops_the_context_path() {
         assert_eq!(bitbucket_host("https://git.corp/bitbucket").as_deref(), Some("git.corp"));
         assert_eq!(bitbucket_host("http://10.0.0.5:7990/").as_deref(), Some("10.0.0.5:7990"));
+        assert_eq!(bitbucket_host("https://u@git.corp:8443").as_deref(), Some("git.corp:8443"));
         assert_eq!(bitbucket_host("not a url"), None);
     }
 }
