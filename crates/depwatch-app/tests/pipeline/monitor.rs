@@ -195,3 +195,72 @@ async fn http_get(addr: std::net::SocketAddr) -> String {
     stream.read_to_string(&mut answer).await.unwrap();
     answer
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_webhooks_are_repaired_and_failures_reported() {
+    use depwatch_app::webhook_status::{WebhookScope, WebhookState};
+    use depwatch_fakebb::Fault;
+
+    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
+    fake.add_user("admin", Some("pw"), true).unwrap();
+    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
+    fake.add_project("SHOP", "Shop").unwrap();
+    fake.add_repo(RepoSpec::new("SHOP", "web").file("Cargo.lock", CLEAN_LOCK)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
+    let app = Arc::new(App::open(DataDir::new(dir.path().to_path_buf())).unwrap());
+    app.add_instance(AddInstance {
+        name: Some("corp".into()),
+        base_url: fake.base_url().to_owned(),
+        auth: InstanceAuth::Token(depwatch_bitbucket::Secret::new(&token)),
+        ca_path: None,
+        max_requests_per_second: None,
+    })
+    .unwrap();
+    app.refresh_inventory(Some("corp")).await.unwrap();
+    let instance = app.store().instances().unwrap().remove(0);
+    let desired = app.desired_webhook(&instance).unwrap();
+    let scope = WebhookScope::Project("SHOP".into());
+    app.install_webhook(&instance, &scope, &desired).await.unwrap();
+    assert_eq!(app.webhook_book(&instance).unwrap().scopes["SHOP"].state, WebhookState::Installed);
+
+    // Bitbucket's webhook API fails: the repair at the start-up catch-up reports it.
+    fake.inject_fault(Fault {
+        path_prefix: "/rest/api/1.0/projects/SHOP/webhooks".into(),
+        status: 500,
+        count: 1000,
+        retry_after: None,
+    });
+    let mut events = app.events().subscribe();
+    let config = MonitorConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        poll_interval: None,
+        advisory_sync_interval: None,
+        reconcile_webhooks: true,
+        ..MonitorConfig::default()
+    };
+    let monitor = Monitor::start(Arc::clone(&app), config).await.unwrap();
+    let Event::WebhookUnhealthy { instance: name, scope: failed, message } =
+        next_matching(&mut events, "webhook unhealthy", |e| {
+            matches!(e, Event::WebhookUnhealthy { .. })
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!((name.as_str(), failed.as_str()), ("corp", "SHOP"));
+    assert!(message.contains("500"), "{message}");
+    next_matching(&mut events, "catch-up", |e| matches!(e, Event::CatchUpFinished { .. })).await;
+
+    // Repaired once Bitbucket answers again: no report, the book says installed.
+    fake.clear_faults();
+    monitor.catch_up_now();
+    next_matching(&mut events, "catch-up", |e| {
+        assert!(!matches!(e, Event::WebhookUnhealthy { .. }), "{e:?}");
+        matches!(e, Event::CatchUpFinished { .. })
+    })
+    .await;
+    let book = app.webhook_book(&instance).unwrap();
+    assert_eq!(book.scopes["SHOP"].state, WebhookState::Installed, "{book:?}");
+    monitor.stop().await.unwrap();
+}
