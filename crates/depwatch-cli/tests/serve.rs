@@ -68,6 +68,8 @@ fn serve_warns_on_loopback_listens_and_answers() {
 struct Served {
     child: std::process::Child,
     addr: String,
+    /// The webhook URL serve printed for the instance `corp`.
+    url: String,
     stdout: mpsc::Receiver<String>,
 }
 
@@ -98,14 +100,18 @@ fn start_serve(data: &std::path::Path, listen: &str) -> Served {
     };
     let stderr = lines(Box::new(child.stderr.take().unwrap()));
     let stdout = lines(Box::new(child.stdout.take().unwrap()));
-    let addr = loop {
+    let mut addr = None;
+    let url = loop {
         let line = stderr.recv_timeout(Duration::from_secs(120)).expect("serve printed nothing");
         if let Some(rest) = line.strip_prefix("listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if let Some(url) = line.strip_prefix("webhook URL for corp: ") {
+            break url.to_owned();
         }
     };
     std::thread::spawn(move || while stderr.recv().is_ok() {});
-    Served { child, addr, stdout }
+    Served { child, addr: addr.expect("no listening line before the URL"), url, stdout }
 }
 
 #[cfg(unix)]
@@ -186,17 +192,14 @@ async fn sigkill_mid_burst_loses_and_duplicates_nothing() {
 
     let first = start_serve(&data, "127.0.0.1:0");
     let addr = first.addr.clone();
+    let url = first.url.clone();
+    assert_eq!(url, format!("http://{addr}/webhook/corp"));
     let waited = tokio::task::spawn_blocking(move || {
         wait_for_catch_up(&first);
         first
     });
     let mut first = waited.await.unwrap();
-    fake.add_project_webhook(
-        "SHOP",
-        &format!("http://{addr}/webhook/corp"),
-        Some("kill-nine-secret"),
-    )
-    .unwrap();
+    fake.add_project_webhook("SHOP", &url, Some("kill-nine-secret")).unwrap();
 
     // The burst: every repository receives PUSHES pushes, the last one vulnerable.
     let mut pushes = Vec::new();

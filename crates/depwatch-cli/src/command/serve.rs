@@ -4,8 +4,9 @@
 use anyhow::Context;
 use clap::Args;
 use depwatch_app::monitor::Secret;
+use depwatch_app::settings::outgoing_address;
 use depwatch_app::{App, DataDir, Monitor, MonitorConfig, RefFilter};
-use depwatch_hook::{is_loopback_only, DEFAULT_PORT};
+use depwatch_hook::{is_loopback_only, webhook_url, InstanceId, DEFAULT_PORT};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -101,6 +102,26 @@ async fn serve(args: ServeArgs, data_dir: &DataDir) -> anyhow::Result<ExitCode> 
     let monitor = Monitor::start(Arc::clone(&app), config).await?;
     let bound = monitor.status().await.listen;
     eprintln!("listening on {bound} (POST /webhook/<instance>)");
+    // The URL to register in Bitbucket: this machine's address toward the server when the
+    // listener binds every interface.
+    for instance in app.instances()? {
+        let Ok(id) = InstanceId::new(instance.name.clone()) else { continue };
+        let server_host = instance
+            .base_url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split(['/', ':']).next())
+            .map(str::to_owned);
+        let host = if bound.ip().is_unspecified() {
+            outgoing_address(server_host.as_deref()).unwrap_or(bound.ip())
+        } else {
+            bound.ip()
+        };
+        eprintln!(
+            "webhook URL for {}: {}",
+            instance.name,
+            webhook_url(&host.to_string(), bound.port(), Some(&id))
+        );
+    }
     if monitor.monitoring() == depwatch_app::Monitoring::Paused {
         eprintln!("monitoring is paused: deliveries are recorded but not processed until resumed");
     }
