@@ -28,6 +28,8 @@ fn stale(event: &Event) -> (&'static [&'static str], bool) {
         Event::AuthProblem { .. } | Event::InstanceState { .. } => (&["connection"], false),
         // Refs it processed announce their findings themselves.
         Event::CatchUpFinished { .. } => (&["repositories"], false),
+        // The perimeter screen shows each webhook's state.
+        Event::WebhookUnhealthy { .. } => (&["perimeter", "repositories"], false),
         Event::AdvisoriesSynced { new_findings: 0, .. } => (&["advisories", "settings"], false),
         Event::AdvisoriesSynced { .. } => {
             (&["advisories", "settings", "findings", "repositories"], true)
