@@ -345,7 +345,7 @@ async fn scenario() {
     })
     .await;
     capture("scenario-3-scan");
-    go(&client, "#/").await;
+    go(&client, "#/dashboard").await;
     let baseline =
         eventually("the baseline findings on the dashboard", Duration::from_secs(30), || async {
             let total = dashboard_total(&client).await;

@@ -147,7 +147,7 @@ pub struct Settings {
     /// Address the webhook listener binds.
     pub listen_address: IpAddr,
     pub listen_port: u16,
-    /// Hours between advisory database syncs.
+    /// Hours between advisory database syncs; 0 = no scheduled sync.
     pub sync_interval_hours: u32,
     /// Branch patterns monitored besides the default branch (`release/*`).
     pub ref_patterns: Vec<String>,
@@ -203,11 +203,12 @@ impl Settings {
                 format!("{} is a multicast address", self.listen_address),
             ));
         }
-        if !(1..=MAX_SYNC_INTERVAL_HOURS).contains(&self.sync_interval_hours) {
+        // 0 = no scheduled sync (offline machines sync by hand or import files).
+        if self.sync_interval_hours > MAX_SYNC_INTERVAL_HOURS {
             return Err(invalid(
                 "syncIntervalHours",
                 format!(
-                    "{} hours is out of range (1 to {MAX_SYNC_INTERVAL_HOURS})",
+                    "{} hours is out of range (0 = never, up to {MAX_SYNC_INTERVAL_HOURS})",
                     self.sync_interval_hours
                 ),
             ));
@@ -353,7 +354,9 @@ fn source_status(source: &AdvisorySource, interval_hours: u32, now_s: i64) -> Ad
         enabled: source.configured,
         last_sync_at: source.last_sync_at,
         advisory_count: source.record_count,
-        stale: source.configured && source.last_sync_at.is_some_and(|t| now_s - t > stale_after),
+        stale: source.configured
+            && interval_hours > 0
+            && source.last_sync_at.is_some_and(|t| now_s - t > stale_after),
         last_error: (source.last_result == Some(SyncResult::Failed))
             .then(|| source.last_error.clone().unwrap_or_else(|| "sync failed".to_owned())),
     }
@@ -530,7 +533,7 @@ mod tests {
         type Change = Box<dyn Fn(&mut Settings)>;
         let cases: Vec<(Change, &str)> = vec![
             (Box::new(|s| s.listen_port = 0), "listenPort"),
-            (Box::new(|s| s.sync_interval_hours = 0), "syncIntervalHours"),
+            (Box::new(|s| s.sync_interval_hours = 24 * 365), "syncIntervalHours"),
             (Box::new(|s| s.ref_patterns = vec!["refs/heads/main".into()]), "refPatterns"),
             (Box::new(|s| s.notifications.digest_threshold = 0), "notifications.digestThreshold"),
             (
