@@ -79,6 +79,7 @@ pub fn run() {
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri::Builder<R> {
     builder
         .manage(shell)
+        .manage(commands::oauth::OAuthFlow::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::set_monitoring,
@@ -111,7 +112,12 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, shell: Shell) -> tauri:
             commands::settings::regenerate_webhook_secret,
             commands::settings::set_webhook_secret,
             commands::settings::sync_advisories,
-            commands::external::open_external
+            commands::external::open_external,
+            commands::oauth::oauth_begin,
+            commands::oauth::oauth_start,
+            commands::oauth::oauth_status,
+            commands::oauth::oauth_submit_verifier,
+            commands::oauth::oauth_cancel
         ])
         .setup(|app| {
             tray::create(app.handle())?;

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod dashboard;
 pub mod external;
 pub mod finding;
+pub mod oauth;
 pub mod perimeter;
 pub mod push;
 pub mod repository;
