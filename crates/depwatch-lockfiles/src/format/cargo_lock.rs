@@ -22,6 +22,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
             return out;
         }
     };
+    if let Some(diag) = non_ascii_checksum(input.path, text) {
+        out.diagnostics.push(diag);
+        return out;
+    }
     let lock = match Lockfile::from_str(text) {
         Ok(lock) => lock,
         Err(e) => {
@@ -113,6 +117,55 @@ fn source_kind(source: Option<&SourceId>) -> Source {
 }
 
 /// `TOML parse error at line 3, column 1` → 3.
+/// A `checksum` value with a non-ASCII character, as an Error diagnostic.
+///
+/// The `cargo-lock` crate slices 64-byte checksum strings at byte offsets and panics inside a
+/// multi-byte character (found by fuzzing), so such values are refused before it sees them.
+/// Pure-ASCII text without `\u` escapes cannot hold one, which keeps the check to one byte scan
+/// for real lockfiles.
+fn non_ascii_checksum(path: &str, text: &str) -> Option<Diagnostic> {
+    if text.is_ascii() && !text.contains("\\u") && !text.contains("\\U") {
+        return None;
+    }
+    // Let cargo-lock report syntax errors; only a well-formed document can reach the slicing.
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let mut stack: Vec<&toml::Value> = doc.values().collect();
+    let mut found = None;
+    for (key, value) in &doc {
+        found = found.or_else(|| bad_checksum(key, value));
+    }
+    while let Some(value) = stack.pop() {
+        match value {
+            toml::Value::Table(t) => {
+                for (key, v) in t {
+                    found = found.or_else(|| bad_checksum(key, v));
+                    stack.push(v);
+                }
+            }
+            toml::Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    found.map(|key| {
+        Diagnostic::error(
+            path,
+            format!("invalid Cargo.lock: `{key}` holds a non-ASCII character; checksums are hex"),
+        )
+    })
+}
+
+/// `key` when it names a checksum (`checksum`, or v1 `[metadata]` `"checksum <pkg>"`) whose
+/// string value is not ASCII.
+fn bad_checksum(key: &str, value: &toml::Value) -> Option<String> {
+    let is_checksum_key = key == "checksum" || key.starts_with("checksum ");
+    match value {
+        toml::Value::String(s) if is_checksum_key && !s.is_ascii() => {
+            Some(key.chars().take(80).collect())
+        }
+        _ => None,
+    }
+}
+
 fn toml_error_line(message: &str) -> Option<u32> {
     let rest = &message[message.find("at line ")? + "at line ".len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -260,6 +313,26 @@ fn classify(out: &mut Parsed, manifests: &HashMap<String, Manifest>, lock: &Lock
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_checksums_are_refused_in_every_spelling() {
+        let hex = "0".repeat(63);
+        let raw = format!(
+            "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nchecksum = \"\u{feff}{hex}\"\n"
+        );
+        let escaped = format!(
+            "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nchecksum = \"\\uFEFF{hex}\"\n"
+        );
+        let v1 = format!("[metadata]\n\"checksum a 1.0.0 (registry+x)\" = \"\u{e9}{hex}\"\n");
+        for text in [raw, escaped, v1] {
+            let diag = non_ascii_checksum("Cargo.lock", &text).expect("refused");
+            assert!(diag.message.contains("non-ASCII"), "{}", diag.message);
+        }
+        let fine = format!(
+            "# caf\u{e9}\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nchecksum = \"{hex}0\"\n"
+        );
+        assert!(non_ascii_checksum("Cargo.lock", &fine).is_none());
+    }
 
     #[test]
     fn toml_error_lines_are_extracted() {
