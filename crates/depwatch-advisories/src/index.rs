@@ -222,8 +222,29 @@ impl AdvisoryIndex {
                     format!("severity vector `{}` cannot be scored: {}", p.vector, p.reason),
                 ));
             }
-            let entry_severity =
-                every_entry.iter().map(|&i| record_severity(&advisory, &[i]).0).collect();
+            // An entry without vectors of its own scores as the record's top level does: score
+            // that once (CVSS scoring dominates building a small index for a scan).
+            let own_vectors = |a: &crate::osv::Affected| {
+                !a.severity.is_empty()
+                    || a.database_specific.as_ref().is_some_and(|d| d.get("cvss").is_some())
+            };
+            let top_level = if advisory.affected.iter().any(own_vectors) {
+                record_severity(&advisory, &[]).0
+            } else {
+                severity.clone()
+            };
+            let entry_severity = advisory
+                .affected
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if own_vectors(a) {
+                        record_severity(&advisory, &[i]).0
+                    } else {
+                        top_level.clone()
+                    }
+                })
+                .collect();
             let record = index.records.len();
             index.add_entries(record, &advisory);
             let kind = informational_kind(&advisory);

@@ -289,14 +289,15 @@ impl AdvisoryIndex {
         })?;
         let rec = self.records.get(primary)?;
         let id = rec.advisory.id.clone();
-        let mut aliases: BTreeSet<String> =
-            self.groups.get(rec.group).into_iter().flatten().cloned().collect();
-        for &r in records {
-            if let Some(other) = self.records.get(r) {
-                aliases.extend(other.advisory.aliases.iter().cloned());
-            }
-        }
-        aliases.remove(&id);
+        // The group holds every member's id and aliases, sorted and distinct.
+        let aliases: Vec<String> = self
+            .groups
+            .get(rec.group)
+            .into_iter()
+            .flatten()
+            .filter(|a| **a != id)
+            .cloned()
+            .collect();
 
         let mut matched = Vec::new();
         let mut fixed = Vec::new();
@@ -330,7 +331,7 @@ impl AdvisoryIndex {
             .find(|s| !s.trim().is_empty());
         Some(Finding {
             id,
-            aliases: aliases.into_iter().collect(),
+            aliases,
             kind: rec.kind,
             ecosystem,
             package: name.to_owned(),

@@ -156,3 +156,50 @@ fn json_files_and_directories_import_and_scan() {
     let levels: Vec<_> = scan.diagnostics.iter().map(|d| d.level).collect();
     assert_eq!(levels, [depwatch_core::DiagnosticLevel::Info], "{:?}", scan.diagnostics);
 }
+
+/// `scan <dir>` reads every format depwatch knows: one scenario fixture of each (from the
+/// lockfiles crate's fixtures) in its own project folder yields packages under its own path.
+#[test]
+fn a_directory_scan_reads_every_format() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../depwatch-lockfiles/tests/fixtures");
+    let layout = [
+        ("bun_lock/local-and-tarball.lock", "bun/bun.lock"),
+        ("cargo_lock/one-package.lock", "cargo/Cargo.lock"),
+        ("cargo_toml/crate-with-dev-deps.toml", "crate/Cargo.toml"),
+        ("composer_lock/one-package.lock", "php/composer.lock"),
+        ("gemfile_lock/one-package.lock", "ruby/Gemfile.lock"),
+        ("go_mod/one-package.mod", "gomod/go.mod"),
+        ("go_sum/small.sum", "gosum/go.sum"),
+        ("gradle_lockfile/configurations.lockfile", "gradle/gradle.lockfile"),
+        ("nuget_lock/multi-target.json", "dotnet/packages.lock.json"),
+        ("package_json/all-sections.json", "node/package.json"),
+        ("package_lock/v2-both-sections.json", "npm/package-lock.json"),
+        ("pipfile_lock/one-package.json", "pipenv/Pipfile.lock"),
+        ("pnpm_lock/v6-workspace.yaml", "pnpm/pnpm-lock.yaml"),
+        ("poetry_lock/v1.1.lock", "poetry/poetry.lock"),
+        ("pom_xml/simple.xml", "maven/pom.xml"),
+        ("pylock_toml/full.toml", "pylock/pylock.toml"),
+        ("requirements/one-package.txt", "pip/requirements.txt"),
+        ("uv_lock/project.lock", "uv/uv.lock"),
+        ("yarn_lock/v1-dev-and-aliases.lock", "yarn/yarn.lock"),
+    ];
+    let repo = tempfile::tempdir().unwrap();
+    for (from, to) in layout {
+        let to = repo.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures.join(from), &to).unwrap_or_else(|e| panic!("{from}: {e}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = open(&dir).scan_path(repo.path()).unwrap();
+    let mut expected: Vec<&str> = layout.iter().map(|(_, to)| *to).collect();
+    expected.sort_unstable();
+    assert_eq!(report.manifests, expected);
+    for manifest in expected {
+        assert!(
+            report.packages.iter().any(|p| p.manifest == manifest),
+            "no package from {manifest}: {:?}",
+            report.diagnostics
+        );
+    }
+}
