@@ -201,7 +201,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        if Instant::now() >= deadline {
+            let shot = capture("scenario-timeout");
+            panic!("timed out after {limit:?} waiting for {what} (screen: {})", shot.display());
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -234,7 +237,8 @@ async fn dashboard_total(client: &fantoccini::Client) -> u64 {
         else {
             continue;
         };
-        let text = card.text().await.unwrap_or_default();
+        let Ok(value) = card.find(Locator::Css(".card-value")).await else { continue };
+        let text = value.text().await.unwrap_or_default();
         total += text
             .split_whitespace()
             .find_map(|w| w.replace(',', "").parse::<u64>().ok())

@@ -284,6 +284,15 @@ impl PushProcessor {
                         .and_then(|c| c.author)
                         .and_then(|p| p.name),
                 };
+                // A ref polling finds with no snapshot yet (a repository or branch that
+                // appeared later) is a baseline, like the historical scan: its findings were
+                // not brought in by a push we saw, so they must not notify.
+                let baseline = via == SnapshotVia::Poll
+                    && store
+                        .latest_snapshot(repo.id, &ref_id)
+                        .map_err(|e| e.to_string())?
+                        .is_none();
+                let via = if baseline { SnapshotVia::Scan } else { via };
                 let provenance = Provenance {
                     from_commit: push_from.as_deref(),
                     author: author.as_deref(),
@@ -305,7 +314,9 @@ impl PushProcessor {
                     .ref_state_set(repo.id, &ref_id, Some(&to), false, now_ms())
                     .map_err(|e| e.to_string())?;
                 let label = format!("{project}/{slug}");
-                self.app.emit_diff(instance, &label, &diff, FindingOrigin::Push, author.as_deref());
+                let origin =
+                    if baseline { FindingOrigin::HistoricalScan } else { FindingOrigin::Push };
+                self.app.emit_diff(instance, &label, &diff, origin, author.as_deref());
                 Ok(RefOutcome::Scanned {
                     introduced: diff.introduced.len(),
                     fixed: diff.fixed.len(),
