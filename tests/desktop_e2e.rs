@@ -332,6 +332,10 @@ async fn scenario() {
         hooks.iter().any(|r| r.method == "POST" && r.path.ends_with("/webhooks")).then_some(())
     })
     .await;
+    eventually("the perimeter screen to show the webhook", Duration::from_secs(30), || async {
+        (!page_text(&client).await.contains("No webhook")).then_some(())
+    })
+    .await;
     capture("scenario-2-perimeter");
 
     // The historical scan: a baseline, so no notification.
