@@ -181,7 +181,7 @@ export interface OAuthSetup {
 /** Command `oauth_start`: fetched a request token; the browser should open `authorizeUrl`. */
 export interface OAuthPending {
   authorizeUrl: string;
-  /** False: a one-shot loopback listener (`http://127.0.0.1:{port}/oauth/bbs/{nonce}`) receives
+  /** False: a one-shot loopback listener (`http://127.0.0.1:{port}/oauth/callback/{nonce}`) receives
    * the verifier. True: `oauth_callback=oob`, Bitbucket shows the verifier for pasting. */
   outOfBand: boolean;
   /** When the request token expires (Bitbucket: 10 minutes). */
