@@ -18,7 +18,7 @@ fi
 
 echo "== building the .deb (release)"
 node ui/node_modules/@tauri-apps/cli/tauri.js build --bundles deb
-deb=$(ls -t target/release/bundle/deb/*.deb | head -n1)
+deb=$(realpath "$(ls -t target/release/bundle/deb/*.deb | head -n1)")
 echo "built $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
 dpkg-deb --contents "$deb" | awk '{print $6}'
