@@ -89,7 +89,6 @@ fn encode<T: serde::Serialize>(value: &T, what: &'static str) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use crate::finding::{FindingOrigin, NewFinding};
-    use crate::instance::{AuthKind, NewInstance};
     use crate::repository::{RepositoryId, RepositoryUpsert};
     use crate::snapshot::{NewSnapshot, SnapshotVia};
     use crate::Store;
@@ -138,20 +137,7 @@ mod tests {
 
     #[test]
     fn new_advisory_findings_are_recorded_once_on_the_latest_snapshot_only() {
-        let store = Store::open_in_memory().unwrap();
-        let instance = store
-            .instance_insert(&NewInstance {
-                name: "corp",
-                base_url: "https://git.corp",
-                auth_kind: AuthKind::Bearer,
-                username: None,
-                consumer_key: None,
-                ca_path: None,
-                max_requests_per_second: None,
-                created_at_ms: 0,
-            })
-            .unwrap()
-            .id;
+        let (store, instance) = crate::fixture::store_with_instance();
         store
             .repositories_upsert(
                 instance,

@@ -10,6 +10,8 @@ mod advisory_hit;
 mod enum_column;
 mod error;
 mod finding;
+#[cfg(test)]
+mod fixture;
 mod inbox;
 mod instance;
 mod migration;

@@ -360,23 +360,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instance::{AuthKind, NewInstance, Perimeter, PerimeterMode};
+    use crate::instance::{Perimeter, PerimeterMode};
 
     fn seeded() -> (Store, InstanceId) {
-        let store = Store::open_in_memory().unwrap();
-        let instance = store
-            .instance_insert(&NewInstance {
-                name: "corp",
-                base_url: "https://git.corp",
-                auth_kind: AuthKind::Bearer,
-                username: None,
-                consumer_key: None,
-                ca_path: None,
-                max_requests_per_second: None,
-                created_at_ms: 0,
-            })
-            .unwrap()
-            .id;
+        let (store, instance) = crate::fixture::store_with_instance();
         store
             .projects_upsert(
                 instance,

@@ -184,25 +184,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instance::{AuthKind, NewInstance};
     use crate::repository::RepositoryUpsert;
 
     #[test]
     fn an_interrupted_scan_resumes_with_the_unfinished_repositories() {
-        let store = Store::open_in_memory().unwrap();
-        let instance = store
-            .instance_insert(&NewInstance {
-                name: "corp",
-                base_url: "https://git.corp",
-                auth_kind: AuthKind::Bearer,
-                username: None,
-                consumer_key: None,
-                ca_path: None,
-                max_requests_per_second: None,
-                created_at_ms: 0,
-            })
-            .unwrap()
-            .id;
+        let (store, instance) = crate::fixture::store_with_instance();
         let slugs = ["a", "b", "c", "d"];
         let upserts: Vec<_> = slugs
             .iter()

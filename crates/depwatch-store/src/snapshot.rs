@@ -430,24 +430,10 @@ fn encode_json(what: &'static str, value: &[String]) -> Result<String, StoreErro
 mod tests {
     use super::*;
     use crate::finding::{FindingFilter, FindingId, FindingState};
-    use crate::instance::{AuthKind, NewInstance};
     use crate::repository::RepositoryUpsert;
 
     fn store_with_repo() -> (Store, RepositoryId) {
-        let store = Store::open_in_memory().unwrap();
-        let instance = store
-            .instance_insert(&NewInstance {
-                name: "corp",
-                base_url: "https://git.corp",
-                auth_kind: AuthKind::Bearer,
-                username: None,
-                consumer_key: None,
-                ca_path: None,
-                max_requests_per_second: None,
-                created_at_ms: 0,
-            })
-            .unwrap()
-            .id;
+        let (store, instance) = crate::fixture::store_with_instance();
         store
             .repositories_upsert(
                 instance,
