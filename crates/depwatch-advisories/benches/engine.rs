@@ -6,6 +6,11 @@
 //!
 //! `cargo bench -p depwatch-advisories --bench engine`
 
+// The allocator the depwatch binaries ship with (depwatch-cli, depwatch-desktop): the
+// benchmark measures matching as the product runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use depwatch_advisories::{load_zip, AdvisoryIndex};
 use depwatch_core::Ecosystem;

@@ -9,7 +9,7 @@
 use crate::{Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 /// Row id of an [`AdvisorySource`].
@@ -171,6 +171,13 @@ pub struct StoredAdvisory {
     pub raw_json: String,
 }
 
+/// A record as matching reads it: the OSV JSON without its display-only fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchableAdvisory {
+    pub id: String,
+    pub json: String,
+}
+
 /// Record counts of one ecosystem.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -327,30 +334,47 @@ impl Store {
     }
 
     /// The non-withdrawn records indexed under any of `keys` ((OSV ecosystem, normalized
-    /// name)), each once, sorted by id.
+    /// name)), each once, sorted by id, in their matching form: without the display-only
+    /// fields (`details`, `references`, …), which [`Store::advisory`] keeps.
+    ///
+    /// One statement per ecosystem (the names travel as one JSON array) inside one read
+    /// transaction: a lockfile's hundreds of names cost one lock and one statement, not one
+    /// of each per name.
     pub fn advisories_for_packages<E: AsRef<str>, N: AsRef<str>>(
         &self,
         keys: &[(E, N)],
-    ) -> Result<Vec<StoredAdvisory>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT a.id, a.raw_json FROM advisory_package p
-             JOIN advisory a ON a.id = p.advisory_id
-             WHERE p.ecosystem = ?1 AND p.name = ?2 AND a.withdrawn = 0",
-        )?;
+    ) -> Result<Vec<MatchableAdvisory>, StoreError> {
+        let mut by_ecosystem: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (ecosystem, name) in keys {
+            by_ecosystem.entry(ecosystem.as_ref()).or_default().push(name.as_ref());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for (ecosystem, name) in keys {
-            let rows = stmt.query_map([ecosystem.as_ref(), name.as_ref()], |r| {
-                Ok(StoredAdvisory { id: r.get(0)?, raw_json: r.get(1)? })
-            })?;
-            for row in rows {
-                let row = row?;
-                if seen.insert(row.id.clone()) {
-                    out.push(row);
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT m.advisory_id, m.json FROM advisory_package p
+                 JOIN advisory_match m ON m.advisory_id = p.advisory_id
+                 WHERE p.ecosystem = ?1 AND p.name IN (SELECT value FROM json_each(?2))",
+            )?;
+            for (ecosystem, names) in by_ecosystem {
+                let names = serde_json::to_string(&names).map_err(|e| StoreError::Encode {
+                    what: "package names",
+                    message: e.to_string(),
+                })?;
+                let rows = stmt.query_map([ecosystem, names.as_str()], |r| {
+                    Ok(MatchableAdvisory { id: r.get(0)?, json: r.get(1)? })
+                })?;
+                for row in rows {
+                    let row = row?;
+                    if seen.insert(row.id.clone()) {
+                        out.push(row);
+                    }
                 }
             }
         }
+        tx.commit()?;
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
@@ -445,6 +469,14 @@ fn import_in(
              raw_json = ?6, updated_at = unixepoch()
          WHERE id = ?1",
     )?;
+    // The matching form: the record minus display-only fields (migration 0007 says why);
+    // withdrawn records have none, as they never match.
+    let mut set_matchable = tx.prepare(
+        "INSERT OR REPLACE INTO advisory_match (advisory_id, json)
+         VALUES (?1, json_remove(?2, '$.details', '$.references', '$.related', '$.upstream',
+                                 '$.credits'))",
+    )?;
+    let mut clear_matchable = tx.prepare("DELETE FROM advisory_match WHERE advisory_id = ?1")?;
     let mut clear_packages = tx.prepare("DELETE FROM advisory_package WHERE advisory_id = ?1")?;
     let mut add_package = tx.prepare(
         "INSERT OR IGNORE INTO advisory_package (ecosystem, name, advisory_id) VALUES (?1, ?2, ?3)",
@@ -483,6 +515,11 @@ fn import_in(
             }
         };
         if rewrite {
+            if record.withdrawn {
+                clear_matchable.execute([&record.id])?;
+            } else {
+                set_matchable.execute(params![record.id, record.raw_json])?;
+            }
             for (ecosystem, name) in &record.packages {
                 add_package.execute(params![ecosystem, name, record.id])?;
             }

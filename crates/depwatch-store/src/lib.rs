@@ -22,8 +22,8 @@ mod setting;
 mod snapshot;
 
 pub use advisory::{
-    AdvisorySource, EcosystemCount, ImportMode, ImportStats, NewAdvisory, SourceId, SourceKind,
-    StoredAdvisory, SyncOutcome, SyncResult,
+    AdvisorySource, EcosystemCount, ImportMode, ImportStats, MatchableAdvisory, NewAdvisory,
+    SourceId, SourceKind, StoredAdvisory, SyncOutcome, SyncResult,
 };
 pub use error::StoreError;
 pub use finding::{
@@ -49,7 +49,7 @@ pub use snapshot::{
     SnapshotVia,
 };
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -107,14 +107,22 @@ impl Store {
     ///
     /// The version check still happens first: a too-new database is refused untouched.
     pub fn open_unmigrated(path: &Path) -> Result<Store, StoreError> {
-        if path.exists() {
-            check_not_too_new(path)?;
-        } else if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
+        let existed = path.exists();
+        if !existed {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
         }
         let conn = Connection::open(path)
             .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        // Opening writes nothing; the version is read before `configure` switches the journal,
+        // so a too-new file stays untouched.
+        if existed {
+            check_not_too_new(&conn, path)?;
+        }
         configure(&conn).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
@@ -122,6 +130,9 @@ impl Store {
     /// An in-memory database with the full schema, for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::Open { path: PathBuf::from(":memory:"), source })?;
+        // As on disk: deletions cascade (the advisory tables rely on it).
+        conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|source| StoreError::Open { path: PathBuf::from(":memory:"), source })?;
         let store = Store { path: PathBuf::from(":memory:"), conn: Mutex::new(conn) };
         store.migrate()?;
@@ -194,15 +205,9 @@ fn wal_path(path: &Path) -> PathBuf {
     PathBuf::from(os)
 }
 
-/// Reads `user_version` through a read-only connection so a too-new file is never written to
-/// (not even the WAL switch).
-fn check_not_too_new(path: &Path) -> Result<(), StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    let found = migration::user_version(&conn)
+/// Refuses a file written by a newer depwatch (or one that is not a database).
+fn check_not_too_new(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found = migration::user_version(conn)
         .map_err(|source| StoreError::NotADatabase { path: path.to_path_buf(), source })?;
     let supported = latest_schema_version();
     if found > supported {

@@ -24,6 +24,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_repository_removed",
         sql: include_str!("../migrations/0006_repository_removed.sql"),
     },
+    Migration {
+        name: "0007_advisory_match_json",
+        sql: include_str!("../migrations/0007_advisory_match_json.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

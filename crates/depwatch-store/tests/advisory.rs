@@ -152,3 +152,67 @@ fn source_bookkeeping_keeps_validators_and_last_good_counts() {
     assert!(!store.advisory_sources().unwrap()[0].configured);
     assert!(!store.set_advisory_source_configured("https://nowhere/all.zip", true).unwrap());
 }
+
+fn displayed_record(id: &str, details: &str) -> NewAdvisory {
+    let mut r = record(id, "crates.io", "smallvec", "2024-01-01T00:00:00Z");
+    r.raw_json = format!(
+        r#"{{
+  "id": "{id}",
+  "modified": "2024-01-01T00:00:00Z",
+  "summary": "Buffer overflow",
+  "details": "{details}",
+  "references": [{{"type": "WEB", "url": "https://example.org/{id}"}}],
+  "related": ["CVE-2024-0001"],
+  "affected": [{{"package": {{"ecosystem": "crates.io", "name": "smallvec"}},
+    "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.0.0"}}]}}]}}]
+}}"#
+    );
+    r
+}
+
+#[test]
+fn matching_reads_the_record_without_its_display_fields_and_display_reads_it_whole() {
+    let store = Store::open_in_memory().unwrap();
+    let source = store.ensure_advisory_source("/tmp/a.zip", SourceKind::Zip, false).unwrap();
+    let batch = [displayed_record("RUSTSEC-1", "Long Markdown story")];
+    store.import_advisories(source.id, &batch, ImportMode::FullSnapshot).unwrap();
+
+    let matchable = store.advisories_for_packages(&[("crates.io", "smallvec")]).unwrap();
+    let [m] = matchable.as_slice() else { panic!("one record expected: {matchable:?}") };
+    let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
+    for gone in ["details", "references", "related"] {
+        assert!(json.get(gone).is_none(), "{gone} must not be in the matching form: {json}");
+    }
+    assert_eq!(json["summary"], "Buffer overflow");
+    assert_eq!(json["affected"][0]["ranges"][0]["events"][1]["fixed"], "1.0.0");
+
+    let whole = store.advisory("RUSTSEC-1").unwrap().unwrap();
+    assert_eq!(whole.raw_json, batch[0].raw_json, "the record is kept exactly as imported");
+
+    // A rewritten record gets a fresh matching form.
+    let mut changed = displayed_record("RUSTSEC-1", "Revised story");
+    changed.raw_json = changed.raw_json.replace("\"1.0.0\"", "\"1.0.1\"");
+    store.import_advisories(source.id, &[changed], ImportMode::FullSnapshot).unwrap();
+    let again = store.advisories_for_packages(&[("crates.io", "smallvec")]).unwrap();
+    assert!(again[0].json.contains("1.0.1") && !again[0].json.contains("Revised"));
+
+    // Withdrawn: no matching form, the record itself stays for display.
+    let mut withdrawn = displayed_record("RUSTSEC-1", "Withdrawn story");
+    withdrawn.withdrawn = true;
+    store.import_advisories(source.id, &[withdrawn], ImportMode::FullSnapshot).unwrap();
+    assert_eq!(ids(&store, &[("crates.io", "smallvec")]), Vec::<String>::new());
+    assert!(store.advisory("RUSTSEC-1").unwrap().is_some());
+
+    // Un-withdrawn, then gone from the snapshot: matchable again, then not at all.
+    store
+        .import_advisories(
+            source.id,
+            &[displayed_record("RUSTSEC-1", "Back")],
+            ImportMode::FullSnapshot,
+        )
+        .unwrap();
+    assert_eq!(ids(&store, &[("crates.io", "smallvec")]), ["RUSTSEC-1"]);
+    store.import_advisories(source.id, &[], ImportMode::FullSnapshot).unwrap();
+    assert_eq!(ids(&store, &[("crates.io", "smallvec")]), Vec::<String>::new());
+    assert!(store.advisory("RUSTSEC-1").unwrap().is_none());
+}

@@ -92,3 +92,37 @@ fn settings_round_trip_structured_values() {
     let err = store.setting::<u32>("refs").unwrap_err();
     assert!(matches!(err, StoreError::BadSetting { .. }));
 }
+
+#[test]
+fn migration_7_gives_records_imported_before_it_their_matching_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("depwatch.db");
+    {
+        // A database as depwatch left it at schema 6, with one imported record.
+        let conn = Connection::open(&path).unwrap();
+        for (i, m) in depwatch_store::MIGRATIONS.iter().take(6).enumerate() {
+            conn.execute_batch(m.sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO advisory (id, ecosystem, modified, withdrawn, content_hash, raw_json)
+             VALUES ('RUSTSEC-1', 'crates.io', 'm', 0, x'00', ?1)",
+            [r#"{"id": "RUSTSEC-1", "details": "long", "references": [],
+                 "affected": [{"package": {"ecosystem": "crates.io", "name": "smallvec"}}]}"#],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO advisory_package (ecosystem, name, advisory_id)
+             VALUES ('crates.io', 'smallvec', 'RUSTSEC-1')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), latest_schema_version());
+    let found = store.advisories_for_packages(&[("crates.io", "smallvec")]).unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(!found[0].json.contains("details"), "backfilled: {}", found[0].json);
+    assert!(found[0].json.contains("smallvec"));
+    assert!(store.advisory("RUSTSEC-1").unwrap().unwrap().raw_json.contains("long"));
+}
