@@ -14,6 +14,7 @@ use super::cargo_toml::{read_manifest, Manifest};
 use crate::parsed::{line_at, scopes_by_reachability};
 use crate::{join_path, Input};
 use depwatch_core::{Dependency, Diagnostic, Ecosystem, Edge, Parsed, Scope, Source};
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -334,7 +335,10 @@ impl Checksum {
         if text.len() != 64 {
             return Err(format!("invalid checksum: expected 64 hex chars, got {}", text.len()));
         }
-        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // Branch-free and without early exit, so that it vectorizes: this runs for every
+        // package of every scan.
+        let hex = |b: u8| b.wrapping_sub(b'0') < 10 || (b | 0x20).wrapping_sub(b'a') < 6;
+        if !text.bytes().fold(true, |ok, b| ok & hex(b)) {
             return Err(format!("invalid checksum: `{text}` is not hexadecimal"));
         }
         Ok(Self)
@@ -448,28 +452,38 @@ impl<'de: 'a, 'a> Deserialize<'de> for DepSpec<'a> {
     }
 }
 
-/// Package indices sorted by name (then lockfile order), to find the packages a dependency
-/// entry can mean without a map of owned keys.
-struct NameIndex(Vec<usize>);
+/// Packages by name: the first index of each name, and for each package the next one of the
+/// same name, so that lookups follow lockfile order without a map of owned keys.
+struct NameIndex<'p> {
+    first: FxHashMap<&'p str, usize>,
+    next: Vec<usize>,
+}
 
-impl NameIndex {
-    fn new(packages: &[RawPackage<'_>]) -> Self {
-        let mut order: Vec<usize> = (0..packages.len()).collect();
-        // Stable: equal names stay in lockfile order.
-        order.sort_by(|&a, &b| name_of(packages, a).cmp(name_of(packages, b)));
-        Self(order)
+impl<'p> NameIndex<'p> {
+    const END: usize = usize::MAX;
+
+    fn new(packages: &'p [RawPackage<'_>]) -> Self {
+        let mut first = FxHashMap::with_capacity_and_hasher(packages.len(), FxBuildHasher);
+        let mut next = vec![Self::END; packages.len()];
+        // Backwards, so that each chain ends up in lockfile order.
+        for (i, pkg) in packages.iter().enumerate().rev() {
+            if let (Some(prev), Some(slot)) = (first.insert(&*pkg.name, i), next.get_mut(i)) {
+                *slot = prev;
+            }
+        }
+        Self { first, next }
     }
 
-    fn named<'s>(&'s self, packages: &[RawPackage<'_>], name: &str) -> &'s [usize] {
-        let lo = self.0.partition_point(|&i| name_of(packages, i) < name);
-        let hi = self.0.partition_point(|&i| name_of(packages, i) <= name);
-        self.0.get(lo..hi).unwrap_or_default()
+    fn named(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(self.first.get(name).copied(), |&i| {
+            self.next.get(i).copied().filter(|&j| j != Self::END)
+        })
     }
 
     /// The package a dependency entry means, as Cargo resolves it: the first of that name
     /// (and version, when given); with a source, the one from that source, else the first.
     fn resolve(&self, packages: &[RawPackage<'_>], dep: &DepSpec<'_>) -> Option<usize> {
-        let mut candidates = self.named(packages, &dep.name).iter().copied().filter(|&i| {
+        let mut candidates = self.named(&dep.name).filter(|&i| {
             dep.version.as_ref().is_none_or(|v| packages.get(i).is_some_and(|p| p.version == *v))
         });
         let first = candidates.next()?;
@@ -482,10 +496,6 @@ impl NameIndex {
         }
         candidates.find(|&i| from_source(i)).or(Some(first))
     }
-}
-
-fn name_of<'p>(packages: &'p [RawPackage<'_>], i: usize) -> &'p str {
-    packages.get(i).map_or("", |p| &p.name)
 }
 
 /// Marks a glob candidate whose crate name is not known in advance.
@@ -613,18 +623,19 @@ fn classify(out: &mut Parsed, manifests: &HashMap<String, Manifest>) {
             }
         }
     }
-    let scopes = scopes_by_reachability(n, &out.edges, &prod, &dev, &unknown);
+    // Without manifests every scope stays unknown: skip the three graph walks.
+    let scopes = if manifests.is_empty() {
+        Vec::new()
+    } else {
+        scopes_by_reachability(n, &out.edges, &prod, &dev, &unknown)
+    };
     for (i, pkg) in out.packages.iter_mut().enumerate() {
         if pkg.source == Source::Workspace {
             pkg.scope = Scope::Prod;
             pkg.direct = direct.get(i).copied().filter(|d| *d);
         } else {
             pkg.direct = direct.get(i).copied();
-            pkg.scope = if manifests.is_empty() {
-                Scope::Unknown
-            } else {
-                scopes.get(i).copied().unwrap_or(Scope::Unknown)
-            };
+            pkg.scope = scopes.get(i).copied().unwrap_or(Scope::Unknown);
         }
     }
 }
@@ -859,6 +870,14 @@ mod tests {
             assert!(diag.message.starts_with("invalid Cargo.lock: "), "{}", diag.message);
             assert!(diag.message.contains(expected), "{text}\n{}", diag.message);
             assert_eq!(diag.line, Some(line), "{text}\n{}", diag.message);
+        }
+    }
+
+    #[test]
+    fn checksum_digits_are_exactly_the_hex_digits() {
+        for b in 0u8..=127 {
+            let text = format!("{}{}", &HEX[1..], char::from(b));
+            assert_eq!(Checksum::check(&text).is_ok(), b.is_ascii_hexdigit(), "byte {b}");
         }
     }
 
