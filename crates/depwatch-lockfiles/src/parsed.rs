@@ -3,7 +3,8 @@
 
 use crate::{Format, Input};
 use depwatch_core::{Dependency, Diagnostic, Edge, Parsed, Scope};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::collections::BTreeSet;
 
 /// The 1-based line of byte `offset` in `bytes` (offsets past the end give the last line).
 pub fn line_at(bytes: &[u8], offset: usize) -> u32 {
@@ -95,25 +96,32 @@ pub(crate) fn finish(format: Format, input: &Input<'_>, mut parsed: Parsed) -> P
 /// remapping edges and roots, and widening scope and directness (a package that is prod on one
 /// path is prod).
 pub fn dedup(parsed: &mut Parsed) {
-    let mut index: HashMap<(depwatch_core::Ecosystem, String, String), usize> = HashMap::new();
-    let mut remap = Vec::with_capacity(parsed.packages.len());
-    let mut kept: Vec<Dependency> = Vec::with_capacity(parsed.packages.len());
-    for dep in std::mem::take(&mut parsed.packages) {
-        let key = (dep.ecosystem, dep.name.clone(), dep.version.clone());
-        match index.get(&key).and_then(|&i| kept.get_mut(i).map(|k| (i, k))) {
-            Some((i, existing)) => {
-                merge_into(existing, dep);
-                remap.push(i);
-            }
-            None => {
-                index.insert(key, kept.len());
-                remap.push(kept.len());
-                kept.push(dep);
+    // Keys borrow the packages (no copies); a package's new index is the order in which its
+    // key was first seen, so the first of each key keeps its place.
+    let remap: Vec<usize> = {
+        let mut index: FxHashMap<(depwatch_core::Ecosystem, &str, &str), usize> =
+            FxHashMap::with_capacity_and_hasher(parsed.packages.len(), FxBuildHasher);
+        parsed
+            .packages
+            .iter()
+            .map(|dep| {
+                let next = index.len();
+                *index.entry((dep.ecosystem, &dep.name, &dep.version)).or_insert(next)
+            })
+            .collect()
+    };
+    if remap.iter().enumerate().any(|(i, &to)| i != to) {
+        let mut kept: Vec<Dependency> = Vec::with_capacity(parsed.packages.len());
+        for (dep, &i) in std::mem::take(&mut parsed.packages).into_iter().zip(&remap) {
+            match kept.get_mut(i) {
+                Some(existing) => merge_into(existing, dep),
+                None => kept.push(dep),
             }
         }
+        parsed.packages = kept;
     }
-    parsed.packages = kept;
-    let edges: BTreeSet<Edge> = parsed
+    // Sorted and unique, as a set would give.
+    let mut edges: Vec<Edge> = parsed
         .edges
         .iter()
         .filter_map(|e| {
@@ -122,7 +130,9 @@ pub fn dedup(parsed: &mut Parsed) {
             (from != to).then_some(Edge { from, to })
         })
         .collect();
-    parsed.edges = edges.into_iter().collect();
+    edges.sort_unstable();
+    edges.dedup();
+    parsed.edges = edges;
     let mut seen = BTreeSet::new();
     parsed.roots = parsed
         .roots
