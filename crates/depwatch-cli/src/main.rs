@@ -7,7 +7,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 // glibc's malloc spent over a third of matching time in malloc, free and consolidation;
-// mimalloc halves it (bench/README.md).
+// mimalloc nearly halves it (bench/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
