@@ -8,6 +8,7 @@ use crate::version::{Version, VersionError};
 use depwatch_core::{Diagnostic, Ecosystem, FindingKind, RangeEvent, Severity};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// One event bound, ordered `Zero < Version < Infinity`.
 #[derive(Debug, Clone)]
@@ -109,9 +110,10 @@ pub(crate) struct IndexedRecord {
     pub(crate) group: usize,
     /// The record's severity through any entry (the alias fallback uses it).
     pub(crate) severity: Severity,
-    /// Severity through each `affected` entry, by index: scored once here, since CVSS v4
-    /// scoring is too slow for the matching hot path.
-    pub(crate) entry_severity: Vec<Severity>,
+    /// Severity through each `affected` entry, by index: scored on the first match of the
+    /// record and kept, since CVSS v4 scoring is too slow for the matching hot path and most
+    /// records loaded for a scan never match.
+    pub(crate) entry_severity: OnceLock<Vec<Severity>>,
 }
 
 /// Where one package's entries live: record number and entry.
@@ -222,29 +224,6 @@ impl AdvisoryIndex {
                     format!("severity vector `{}` cannot be scored: {}", p.vector, p.reason),
                 ));
             }
-            // An entry without vectors of its own scores as the record's top level does: score
-            // that once (CVSS scoring dominates building a small index for a scan).
-            let own_vectors = |a: &crate::osv::Affected| {
-                !a.severity.is_empty()
-                    || a.database_specific.as_ref().is_some_and(|d| d.get("cvss").is_some())
-            };
-            let top_level = if advisory.affected.iter().any(own_vectors) {
-                record_severity(&advisory, &[]).0
-            } else {
-                severity.clone()
-            };
-            let entry_severity = advisory
-                .affected
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    if own_vectors(a) {
-                        record_severity(&advisory, &[i]).0
-                    } else {
-                        top_level.clone()
-                    }
-                })
-                .collect();
             let record = index.records.len();
             index.add_entries(record, &advisory);
             let kind = informational_kind(&advisory);
@@ -253,7 +232,7 @@ impl AdvisoryIndex {
                 kind,
                 group: 0,
                 severity,
-                entry_severity,
+                entry_severity: OnceLock::new(),
             });
         }
         let (by_id, groups) = aliases.finish();
@@ -394,13 +373,42 @@ impl AdvisoryIndex {
     /// The severity of `record` as matched through `entries` (the highest among them).
     pub(crate) fn severity_of(&self, record: usize, entries: &[usize]) -> Severity {
         let Some(r) = self.records.get(record) else { return Severity::unknown() };
+        let by_entry = r.entry_severity.get_or_init(|| entry_severities(&r.advisory, &r.severity));
         entries
             .iter()
-            .filter_map(|&i| r.entry_severity.get(i))
+            .filter_map(|&i| by_entry.get(i))
             .max_by(|a, b| higher(a, b))
             .cloned()
             .unwrap_or_else(|| r.severity.clone())
     }
+}
+
+/// The severity through each `affected` entry. An entry without vectors of its own scores as
+/// the record's top level does: that is scored once.
+fn entry_severities(advisory: &Advisory, record: &Severity) -> Vec<Severity> {
+    let own_vectors = |a: &crate::osv::Affected| {
+        !a.severity.is_empty()
+            || a.database_specific.as_ref().is_some_and(|d| d.get("cvss").is_some())
+    };
+    let top_level = if advisory.affected.iter().any(own_vectors) {
+        record_severity(advisory, &[]).0
+    } else {
+        record.clone()
+    };
+    advisory
+        .affected
+        .iter()
+        .enumerate()
+        .map(
+            |(i, a)| {
+                if own_vectors(a) {
+                    record_severity(advisory, &[i]).0
+                } else {
+                    top_level.clone()
+                }
+            },
+        )
+        .collect()
 }
 
 /// Orders severities by rating, then score.

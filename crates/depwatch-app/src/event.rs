@@ -3,6 +3,7 @@
 //! CLI draws a progress bar.
 
 use serde::Serialize;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::broadcast;
 
 /// Why a finding event happened.
@@ -90,28 +91,34 @@ pub enum Event {
 
 /// The broadcast hub. Sending never blocks or fails: with no subscriber an event is dropped,
 /// and a subscriber that falls more than the capacity behind gets `Lagged` and skips ahead.
+///
+/// The channel is created on the first `subscribe`: its ring of `capacity` slots is written
+/// when created, which a one-shot CLI command that never listens should not pay for. Events
+/// emitted before anyone subscribes reach nobody either way.
 #[derive(Debug, Clone)]
 pub struct EventHub {
-    sender: broadcast::Sender<Event>,
+    capacity: usize,
+    sender: Arc<OnceLock<broadcast::Sender<Event>>>,
 }
 
 impl EventHub {
     /// A hub that keeps up to `capacity` undelivered events per subscriber.
     pub fn new(capacity: usize) -> EventHub {
-        let (sender, _) = broadcast::channel(capacity.max(1));
-        EventHub { sender }
+        EventHub { capacity: capacity.max(1), sender: Arc::default() }
     }
 
     /// A new receiver of every event emitted from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.sender.subscribe()
+        self.sender.get_or_init(|| broadcast::channel(self.capacity).0).subscribe()
     }
 
     /// Emits an event to every current subscriber.
     pub fn emit(&self, event: Event) {
         tracing::debug!(?event, "event");
-        // An error only means nobody listens right now.
-        let _ = self.sender.send(event);
+        if let Some(sender) = self.sender.get() {
+            // An error only means nobody listens right now.
+            let _ = sender.send(event);
+        }
     }
 }
 
@@ -124,6 +131,18 @@ impl Default for EventHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clones_share_the_channel_even_when_a_clone_subscribes_first() {
+        let hub = EventHub::new(4);
+        let clone = hub.clone();
+        let mut rx = clone.subscribe();
+        hub.emit(Event::AuthProblem { instance: "x".into(), message: "seen".into() });
+        match rx.try_recv() {
+            Ok(Event::AuthProblem { message, .. }) => assert_eq!(message, "seen"),
+            other => panic!("the clone's subscriber must get the event: {other:?}"),
+        }
+    }
 
     #[test]
     fn events_reach_subscribers_and_serialize_tagged() {

@@ -233,7 +233,9 @@ impl App {
 fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut bytes = Vec::new();
+    // Sized from the metadata (capped): no doubling reallocations on the way.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(max as u64 + 1) as usize;
+    let mut bytes = Vec::with_capacity(hint);
     file.take(max as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() > max {
         return Err(format!("larger than the {max}-byte limit; not parsed"));
