@@ -186,6 +186,32 @@ fn connect_choose_a_project_scan_and_disconnect() {
     assert_eq!(ui.err("retry_scan", json!({"repositoryIds": [tools_id]}))["code"], "invalid-input");
     assert_eq!(ui.ok("cancel_scan", json!({}))["state"], "finished");
 
+    // A webhook delivery that led to a snapshot shows on its repository and its project.
+    let shop_repo = installed[1]["repositories"][0]["id"].as_i64().unwrap();
+    let other = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
+    other
+        .store()
+        .store_snapshot(&depwatch_store::NewSnapshot {
+            repository: depwatch_store::RepositoryId(shop_repo),
+            ref_id: "refs/heads/main",
+            commit_id: "0123456789abcdef0123456789abcdef01234567",
+            from_commit: None,
+            author: Some("Alice"),
+            via: depwatch_store::SnapshotVia::Webhook,
+            origin: depwatch_store::FindingOrigin::Push,
+            scanned_at_ms: 1_700_000_000_000,
+            manifests_json: "[]",
+            packages: &[],
+            findings: &[],
+        })
+        .unwrap();
+    let listed = ui.ok("list_projects", json!({}));
+    let delivered = "2023-11-14T22:13:20Z";
+    assert_eq!(listed[1]["repositories"][0]["webhook"]["lastDeliveryAt"], delivered, "{listed}");
+    assert_eq!(listed[1]["repositories"][1]["webhook"]["lastDeliveryAt"], json!(null));
+    assert_eq!(listed[1]["webhook"]["lastDeliveryAt"], delivered);
+    assert_eq!(listed[0]["webhook"]["lastDeliveryAt"], json!(null));
+
     let gone = ui.ok("disconnect", json!({}));
     assert_eq!((gone["connected"].clone(), gone["authMode"].clone()), (json!(false), json!(null)));
     assert_eq!(gone["instanceUrl"], bb.fake.base_url(), "the instance and its data stay");

@@ -5,10 +5,12 @@ use crate::commands::blocking;
 use crate::relay::data_changed;
 use crate::{CommandError, ErrorCode, Shell};
 use depwatch_app::perimeter_selection::PerimeterSelection;
+use depwatch_app::view::rfc3339;
 use depwatch_app::webhook_status::{self, WebhookScope, WebhookState};
 use depwatch_app::App;
-use depwatch_store::InstanceRecord;
+use depwatch_store::{InstanceRecord, RepositoryId};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 
@@ -21,11 +23,14 @@ pub struct WebhookStatusDto {
     pub detail: Option<String>,
 }
 
-impl From<webhook_status::WebhookStatus> for WebhookStatusDto {
-    fn from(s: webhook_status::WebhookStatus) -> Self {
-        // Deliveries are tracked per repository by the read side; here only the last
-        // installation outcome is known.
-        WebhookStatusDto { state: s.state, last_delivery_at: None, detail: s.detail }
+impl WebhookStatusDto {
+    /// The installation outcome, with when a webhook delivery last led to a snapshot.
+    fn new(s: webhook_status::WebhookStatus, last_delivery_ms: Option<i64>) -> Self {
+        WebhookStatusDto {
+            state: s.state,
+            last_delivery_at: last_delivery_ms.map(rfc3339),
+            detail: s.detail,
+        }
     }
 }
 
@@ -64,15 +69,17 @@ fn stored_projects(
 ) -> Result<Vec<PerimeterProject>, CommandError> {
     let book = app.webhook_book(instance)?;
     let repos = app.repositories(Some(&instance.name), None)?;
+    let delivered: HashMap<RepositoryId, i64> = app
+        .store()
+        .repository_activity()?
+        .into_iter()
+        .filter_map(|a| Some((a.repository, a.last_webhook_at_ms?)))
+        .collect();
     let mut projects: Vec<PerimeterProject> = app
         .projects(Some(&instance.name))?
         .iter()
-        .map(|p| PerimeterProject {
-            key: p.key.clone(),
-            name: p.name.clone().unwrap_or_else(|| p.key.clone()),
-            personal: p.personal,
-            webhook: app.project_webhook_status(&book, p).into(),
-            repositories: repos
+        .map(|p| {
+            let repositories: Vec<PerimeterRepository> = repos
                 .iter()
                 .filter(|r| r.project_key == p.key)
                 .map(|r| PerimeterRepository {
@@ -82,9 +89,28 @@ fn stored_projects(
                     name: r.name.clone().unwrap_or_else(|| r.slug.clone()),
                     archived: r.archived,
                     personal: r.personal,
-                    webhook: app.repository_webhook_status(&book, r).into(),
+                    webhook: WebhookStatusDto::new(
+                        app.repository_webhook_status(&book, r),
+                        delivered.get(&r.id).copied(),
+                    ),
                 })
-                .collect(),
+                .collect();
+            // A project hook delivers for all its repositories: its last delivery is theirs.
+            let project_delivery = repos
+                .iter()
+                .filter(|r| r.project_key == p.key)
+                .filter_map(|r| delivered.get(&r.id).copied())
+                .max();
+            PerimeterProject {
+                key: p.key.clone(),
+                name: p.name.clone().unwrap_or_else(|| p.key.clone()),
+                personal: p.personal,
+                webhook: WebhookStatusDto::new(
+                    app.project_webhook_status(&book, p),
+                    project_delivery,
+                ),
+                repositories,
+            }
         })
         .collect();
     projects.sort_by(|a, b| a.personal.cmp(&b.personal).then_with(|| a.key.cmp(&b.key)));
