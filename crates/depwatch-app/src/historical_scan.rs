@@ -44,6 +44,10 @@ pub struct HistoricalScanOptions {
     pub advisories: Option<Arc<AdvisoryIndex>>,
     pub discovery: DiscoveryOptions,
     pub parse: ParseOptions,
+    /// Emit `ScanFinished` at the end. The desktop's scan runner turns it off and announces
+    /// the end itself, once its own bookkeeping (finish time, running flag) is recorded, so
+    /// a listener that reads the status on the event sees the scan ended, and hears it once.
+    pub announce_finish: bool,
 }
 
 impl HistoricalScanOptions {
@@ -65,6 +69,7 @@ impl Default for HistoricalScanOptions {
             advisories: None,
             discovery: DiscoveryOptions::default(),
             parse: ParseOptions::default(),
+            announce_finish: true,
         }
     }
 }
@@ -226,13 +231,15 @@ impl App {
             halted = Some("cancelled".to_owned());
         }
         let counts = self.store.scan_counts(instance.id)?;
-        self.events.emit(Event::ScanFinished {
-            instance: instance.name.clone(),
-            done: counts.finished(),
-            failed: counts.failed,
-            total: counts.total(),
-            halted: halted.clone(),
-        });
+        if options.announce_finish {
+            self.events.emit(Event::ScanFinished {
+                instance: instance.name.clone(),
+                done: counts.finished(),
+                failed: counts.failed,
+                total: counts.total(),
+                halted: halted.clone(),
+            });
+        }
         Ok(HistoricalScanReport {
             instance: instance.name.clone(),
             resumed,

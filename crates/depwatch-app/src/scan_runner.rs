@@ -182,6 +182,8 @@ impl ScanRunner {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         options.cancel = Some(cancel.clone());
+        // Announced below, after the end is recorded.
+        options.announce_finish = false;
         let meta = ScanMeta {
             started_at_ms: Some(now_ms()),
             finished_at_ms: None,

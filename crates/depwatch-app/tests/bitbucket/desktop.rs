@@ -237,17 +237,19 @@ async fn the_background_scan_runs_cancels_resumes_and_retries() {
             }
             Event::ScanFinished { .. } => {
                 finished_events += 1;
-                // The runner's own last event comes after the scan's: the scan has ended then.
-                if !runner.is_running() {
-                    break;
-                }
+                // Announced once the end is recorded: the runner has stopped by then.
+                assert!(!runner.is_running(), "ScanFinished before the runner stopped");
+                break;
             }
             _ => {}
         }
     }
-    // The scan's own event and the runner's last one (which may both be read after the flag
-    // cleared, so the loop can end on either).
-    assert!((1..=2).contains(&finished_events), "{finished_events}");
+    assert_eq!(finished_events, 1);
+    // Nothing else announces the end.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    while let Ok(event) = events.try_recv() {
+        assert!(!matches!(event, Event::ScanFinished { .. }), "a second ScanFinished: {event:?}");
+    }
     let stopped = runner.status(&app, &instance).unwrap();
     assert_eq!(stopped.state, ScanRunState::Finished);
     assert_eq!(stopped.halted.as_deref(), Some("cancelled"));
