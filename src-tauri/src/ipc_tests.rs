@@ -1,23 +1,21 @@
 //! The connection, perimeter, scan, settings and link commands over IPC
 //! (`tauri::test::mock_builder`), against the fake Bitbucket.
 
-use crate::{build_app, Shell, MAIN_WINDOW};
+use crate::ipc_harness::Ipc;
 use depwatch_app::{App, DataDir};
 use depwatch_fakebb::{Config, FakeBitbucket, Permission, RepoSpec};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{WebviewWindow, WebviewWindowBuilder};
 
-struct Ui {
-    // Kept alive: the window needs its app.
-    _app: tauri::App<MockRuntime>,
-    webview: WebviewWindow<MockRuntime>,
+/// The harness over a data folder with the RustSec fixtures imported.
+struct Ui(Ipc);
+
+impl std::ops::Deref for Ui {
+    type Target = Ipc;
+    fn deref(&self) -> &Ipc {
+        &self.0
+    }
 }
 
 impl Ui {
@@ -28,39 +26,7 @@ impl Ui {
         let fixtures =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/depwatch-app/tests/fixtures");
         app.import_advisories(&fixtures.join("osv-rustsec").display().to_string()).unwrap();
-        let app = build_app(mock_builder(), Shell::new(Ok(app)))
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let webview =
-            WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().unwrap();
-        Ui { _app: app, webview }
-    }
-
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e}"))
-    }
-
-    fn err(&self, cmd: &str, args: Value) -> Value {
-        match self.call(cmd, args) {
-            Ok(v) => panic!("{cmd} should fail, answered {v}"),
-            Err(e) => e,
-        }
+        Ui(Ipc::new(crate::Shell::new(Ok(app))))
     }
 
     /// Polls the scan status until it is finished (a safety deadline, not a timing check).

@@ -4,6 +4,8 @@
 mod commands;
 mod error;
 #[cfg(test)]
+mod ipc_harness;
+#[cfg(test)]
 mod ipc_tests;
 mod monitor;
 mod notification;
@@ -151,29 +153,11 @@ pub(crate) fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipc_harness::Ipc;
     use serde_json::{json, Value};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-    use tauri::WebviewWindowBuilder;
 
     fn invoke(shell: Shell, cmd: &str, args: Value) -> Result<Value, Value> {
-        let app = build_app(mock_builder(), shell).build(mock_context(noop_assets())).unwrap();
-        let webview =
-            WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().unwrap();
-        get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
+        Ipc::new(shell).call(cmd, args)
     }
 
     fn open_shell(dir: &std::path::Path) -> Shell {

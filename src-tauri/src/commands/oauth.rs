@@ -185,49 +185,15 @@ mod tests {
     //! The wizard over Tauri's mock IPC against the fake Bitbucket; an HTTP client plays the
     //! browser on the fake's authorize page.
 
-    use crate::{build_app, Shell, MAIN_WINDOW};
-    use depwatch_app::{App, DataDir};
+    use crate::ipc_harness::Ipc;
     use depwatch_fakebb::{Config, FakeBitbucket};
     use serde_json::{json, Value};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-    use tauri::{Listener, WebviewWindowBuilder};
-
-    struct Ipc {
-        webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
-        app: tauri::App<tauri::test::MockRuntime>,
-    }
-
-    impl Ipc {
-        fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-            get_ipc_response(
-                &self.webview,
-                InvokeRequest {
-                    cmd: cmd.into(),
-                    callback: CallbackFn(0),
-                    error: CallbackFn(1),
-                    url: "tauri://localhost".parse().unwrap(),
-                    body: InvokeBody::Json(args),
-                    headers: Default::default(),
-                    invoke_key: INVOKE_KEY.to_string(),
-                },
-            )
-            .map(|body| body.deserialize::<Value>().unwrap())
-        }
-    }
+    use tauri::Listener;
 
     fn ipc(dir: &std::path::Path) -> Ipc {
-        // Tests never touch the developer's keychain.
-        std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-        let shell =
-            Shell::new(App::open(DataDir::new(dir.to_path_buf())).map_err(|e| e.to_string()));
-        let app = build_app(mock_builder(), shell).build(mock_context(noop_assets())).unwrap();
-        let webview =
-            WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().unwrap();
-        Ipc { webview, app }
+        Ipc::open(dir)
     }
 
     /// Presses Allow (or Deny) on the fake's authorize page; the redirect target, or the page.

@@ -45,45 +45,31 @@ mod tests {
     //! The read and lifecycle commands over Tauri's mock IPC: argument names as the UI sends
     //! them (camelCase), JSON as types.ts expects, typed error codes.
 
-    use crate::{build_app, Shell, MAIN_WINDOW};
+    use crate::ipc_harness::Ipc;
+    use crate::Shell;
     use depwatch_app::{App, DataDir};
     use depwatch_store::{
         AuthKind, FindingOrigin, NewFinding, NewInstance, NewSnapshot, RepositoryUpsert,
         SnapshotPackage, SnapshotVia,
     };
-    use serde_json::{json, Value};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-    use tauri::WebviewWindowBuilder;
+    use serde_json::json;
 
-    struct Ipc {
+    /// The commands over a seeded data folder, which lives as long as they do.
+    struct Seeded {
         _dir: tempfile::TempDir,
-        webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
-        _app: tauri::App<tauri::test::MockRuntime>,
+        ipc: Ipc,
     }
 
-    impl Ipc {
-        fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-            get_ipc_response(
-                &self.webview,
-                InvokeRequest {
-                    cmd: cmd.into(),
-                    callback: CallbackFn(0),
-                    error: CallbackFn(1),
-                    url: "tauri://localhost".parse().unwrap(),
-                    body: InvokeBody::Json(args),
-                    headers: Default::default(),
-                    invoke_key: INVOKE_KEY.to_string(),
-                },
-            )
-            .map(|body| body.deserialize::<Value>().unwrap())
+    impl std::ops::Deref for Seeded {
+        type Target = Ipc;
+        fn deref(&self) -> &Ipc {
+            &self.ipc
         }
     }
 
     /// One repository (SHOP/billing) whose main branch has `time` 0.1.43 with the real
     /// RUSTSEC-2020-0071 record in the advisory database and a finding of it.
-    fn seeded() -> (Ipc, i64, i64) {
+    fn seeded() -> (Seeded, i64, i64) {
         let dir = tempfile::tempdir().unwrap();
         let app = App::open(DataDir::new(dir.path().to_path_buf())).unwrap();
         let record = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -160,11 +146,7 @@ mod tests {
             })
             .unwrap();
         let finding = diff.introduced[0].id.0;
-        let shell = Shell::new(Ok(app));
-        let app = build_app(mock_builder(), shell).build(mock_context(noop_assets())).unwrap();
-        let webview =
-            WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().unwrap();
-        (Ipc { _dir: dir, webview, _app: app }, repo.0, finding)
+        (Seeded { _dir: dir, ipc: Ipc::new(Shell::new(Ok(app))) }, repo.0, finding)
     }
 
     #[test]
