@@ -3,18 +3,35 @@
 //! map to an `Unknown` variant, and every timestamp is a [`Ts`] (epoch-ms or ISO-8601: DC 10.3
 //! switched some to strings).
 
+use crate::webhook::TimestampError;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
-/// A timestamp as Bitbucket sends it: epoch milliseconds or an ISO-8601 string.
+/// A Bitbucket timestamp: epoch milliseconds before Data Center 10.3, ISO-8601 strings after it
+/// (commit `authorTimestamp`/`committerTimestamp`, PR dates).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Ts {
     /// Milliseconds since the Unix epoch.
     Ms(i64),
-    /// An ISO-8601 / RFC 3339 string, kept verbatim.
+    /// An ISO-8601 string such as `2025-11-03T08:15:42.000Z`.
     Iso(String),
+}
+
+impl Ts {
+    /// The instant in UTC.
+    ///
+    /// # Errors
+    /// When the number is out of range or the string is not a date with an offset.
+    pub fn to_utc(&self) -> Result<DateTime<Utc>, TimestampError> {
+        match self {
+            Ts::Ms(ms) => DateTime::from_timestamp_millis(*ms)
+                .ok_or_else(|| TimestampError { value: ms.to_string() }),
+            Ts::Iso(s) => crate::webhook::parse_date(s),
+        }
+    }
 }
 
 /// `GET /application-properties`.

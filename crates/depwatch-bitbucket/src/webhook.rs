@@ -6,6 +6,8 @@
 //! normalized event keeps only what the pipeline needs to decide what to re-read over REST.
 //! Parsing never panics: anything not understood is a [`WebhookError`] naming the field.
 
+pub use crate::model::Ts;
+use crate::model::{Commit, MinimalCommit};
 use chrono::{DateTime, Utc};
 use depwatch_core::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -54,31 +56,6 @@ pub struct TimestampError {
 
 // ---------------------------------------------------------------------------------------------
 // Timestamps
-
-/// A Bitbucket timestamp: epoch milliseconds before Data Center 10.3, ISO-8601 strings after it
-/// (commit `authorTimestamp`/`committerTimestamp`, PR dates).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Ts {
-    /// Milliseconds since the Unix epoch.
-    Ms(i64),
-    /// An ISO-8601 string such as `2025-11-03T08:15:42.000Z`.
-    Iso(String),
-}
-
-impl Ts {
-    /// The instant in UTC.
-    ///
-    /// # Errors
-    /// When the number is out of range or the string is not a date with an offset.
-    pub fn to_utc(&self) -> Result<DateTime<Utc>, TimestampError> {
-        match self {
-            Ts::Ms(ms) => DateTime::from_timestamp_millis(*ms)
-                .ok_or_else(|| TimestampError { value: ms.to_string() }),
-            Ts::Iso(s) => parse_date(s),
-        }
-    }
-}
 
 /// Parses a webhook `date` or ISO timestamp: RFC 3339 first, then the `+0100` form (no colon in
 /// the offset) that Bitbucket puts in `date`.
@@ -163,16 +140,6 @@ pub struct User {
     pub slug: Option<String>,
 }
 
-/// A commit author or committer.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Person {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email_address: Option<String>,
-}
-
 /// `RestMinimalRef` (`ref` in native changes; absent in the plugin format).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -199,36 +166,6 @@ pub struct RawRefChange {
     /// `ADD`, `UPDATE` or `DELETE`.
     #[serde(rename = "type")]
     pub change_type: String,
-}
-
-/// A parent or `fromCommit` reference.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommitRef {
-    pub id: String,
-    #[serde(default)]
-    pub display_id: Option<String>,
-}
-
-/// `RestCommit` (`toCommit`, `commits[]`, plugin `changesets.values[].toCommit`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Commit {
-    pub id: String,
-    #[serde(default)]
-    pub display_id: Option<String>,
-    #[serde(default)]
-    pub author: Option<Person>,
-    #[serde(default)]
-    pub author_timestamp: Option<Ts>,
-    #[serde(default)]
-    pub committer: Option<Person>,
-    #[serde(default)]
-    pub committer_timestamp: Option<Ts>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub parents: Vec<CommitRef>,
 }
 
 /// A Bitbucket page (`size`, `limit`, `isLastPage`, `start`, `values`).
@@ -295,7 +232,7 @@ pub struct Ping {
 #[serde(rename_all = "camelCase")]
 pub struct Changeset {
     #[serde(default)]
-    pub from_commit: Option<CommitRef>,
+    pub from_commit: Option<MinimalCommit>,
     pub to_commit: Commit,
     /// File changes; depwatch re-reads them over REST, so their shape is not checked.
     #[serde(default)]
