@@ -2,39 +2,20 @@
 //! `advisory` on the ref's latest snapshot (and a `FindingIntroduced` event with that origin);
 //! a withdrawn advisory brings nothing; a second pass records nothing twice.
 
-use depwatch_app::{
-    AddInstance, App, DataDir, Event, FindingOrigin, HistoricalScanOptions, InstanceAuth,
-};
-use depwatch_fakebb::{Config, FakeBitbucket, Permission, RepoSpec};
+use crate::{connected_app, fake_with_shop, fixture};
+use depwatch_app::{Event, FindingOrigin, HistoricalScanOptions};
+use depwatch_fakebb::RepoSpec;
 use depwatch_store::{FindingFilter, FindingOrigin as StoredOrigin};
-use std::path::Path;
-use std::sync::Arc;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_advisory_affects_a_scanned_ref_and_a_withdrawn_one_does_not() {
-    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
-    fake.add_user("admin", Some("pw"), true).unwrap();
-    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
-    fake.add_project("SHOP", "Shop").unwrap();
+    let (fake, token) = fake_with_shop().await;
     // time 0.1.43 (RUSTSEC-2020-0071) and smallvec 0.6.9 (RUSTSEC-2019-0009).
     let lock = std::fs::read(fixture("vulnerable.Cargo.lock")).unwrap();
     fake.add_repo(RepoSpec::new("SHOP", "billing").file("Cargo.lock", lock)).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-    let app = Arc::new(App::open(DataDir::new(dir.path().join("data"))).unwrap());
-    app.add_instance(AddInstance {
-        name: Some("corp".into()),
-        base_url: fake.base_url().to_owned(),
-        auth: InstanceAuth::Token(depwatch_bitbucket::Secret::new(&token)),
-        ca_path: None,
-        max_requests_per_second: None,
-    })
-    .unwrap();
+    let app = connected_app(&fake, &token, &dir.path().join("data"));
     // Baseline against an empty advisory database: nothing found.
     let baseline =
         app.historical_scan(Some("corp"), HistoricalScanOptions::default()).await.unwrap();

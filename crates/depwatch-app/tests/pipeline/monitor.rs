@@ -2,28 +2,19 @@
 //! pause (deliveries recorded, not processed) and resume (backlog processed), the listener's
 //! perimeter filter, `repo:modified` renames, and moving the listener to another address.
 
+use crate::{connected_app, fake_with_shop, fixture, CLEAN_LOCK};
 use depwatch_app::monitor::{InstanceSecrets, Secret};
-use depwatch_app::{
-    AddInstance, App, DataDir, Event, FindingOrigin, InstanceAuth, Monitor, MonitorConfig,
-    Monitoring,
-};
-use depwatch_fakebb::{CommitSpec, Config, FakeBitbucket, Permission, Push, RepoSpec};
+use depwatch_app::{Event, FindingOrigin, Monitor, MonitorConfig, Monitoring};
+use depwatch_fakebb::{CommitSpec, Push, RepoSpec};
 use depwatch_store::InboxState;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-const CLEAN_LOCK: &str = "version = 3\n\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
-
 /// Generous: only a hung runtime fails here.
 const PATIENCE: Duration = Duration::from_secs(90);
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
 
 async fn next_matching(
     events: &mut broadcast::Receiver<Event>,
@@ -53,24 +44,12 @@ async fn until<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_resume_perimeter_rename_and_listener_restart() {
-    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
-    fake.add_user("admin", Some("pw"), true).unwrap();
-    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
-    fake.add_project("SHOP", "Shop").unwrap();
+    let (fake, token) = fake_with_shop().await;
     fake.add_repo(RepoSpec::new("SHOP", "billing").file("Cargo.lock", CLEAN_LOCK)).unwrap();
     fake.add_repo(RepoSpec::new("SHOP", "scratch").file("Cargo.lock", CLEAN_LOCK)).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-    let app = Arc::new(App::open(DataDir::new(dir.path().to_path_buf())).unwrap());
-    app.add_instance(AddInstance {
-        name: Some("corp".into()),
-        base_url: fake.base_url().to_owned(),
-        auth: InstanceAuth::Token(depwatch_bitbucket::Secret::new(&token)),
-        ca_path: None,
-        max_requests_per_second: None,
-    })
-    .unwrap();
+    let app = connected_app(&fake, &token, dir.path());
     app.import_advisories(fixture("osv-rustsec").to_str().unwrap()).unwrap();
 
     let mut events = app.events().subscribe();
@@ -201,22 +180,10 @@ async fn installed_webhooks_are_repaired_and_failures_reported() {
     use depwatch_app::webhook_status::{WebhookScope, WebhookState};
     use depwatch_fakebb::Fault;
 
-    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
-    fake.add_user("admin", Some("pw"), true).unwrap();
-    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
-    fake.add_project("SHOP", "Shop").unwrap();
+    let (fake, token) = fake_with_shop().await;
     fake.add_repo(RepoSpec::new("SHOP", "web").file("Cargo.lock", CLEAN_LOCK)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-    let app = Arc::new(App::open(DataDir::new(dir.path().to_path_buf())).unwrap());
-    app.add_instance(AddInstance {
-        name: Some("corp".into()),
-        base_url: fake.base_url().to_owned(),
-        auth: InstanceAuth::Token(depwatch_bitbucket::Secret::new(&token)),
-        ca_path: None,
-        max_requests_per_second: None,
-    })
-    .unwrap();
+    let app = connected_app(&fake, &token, dir.path());
     app.refresh_inventory(Some("corp")).await.unwrap();
     let instance = app.store().instances().unwrap().remove(0);
     let desired = app.desired_webhook(&instance).unwrap();

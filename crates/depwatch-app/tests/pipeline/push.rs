@@ -2,45 +2,25 @@
 //! signed webhook, the worker scans the pushed commit, stores the finding and emits
 //! FindingIntroduced; a later push that fixes it emits FindingFixed; redelivery is a no-op.
 
+use crate::{connected_app, fake_with_shop, fixture, CLEAN_LOCK};
 use depwatch_advisories::AdvisoryIndex;
 use depwatch_app::{
-    AddInstance, App, DataDir, Event, FindingOrigin, HistoricalScanOptions, InstanceAuth,
-    PushProcessor, RefFilter, WakingInbox, Worker,
+    Event, FindingOrigin, HistoricalScanOptions, PushProcessor, RefFilter, WakingInbox, Worker,
 };
-use depwatch_bitbucket::Secret;
-use depwatch_fakebb::{CommitSpec, Config, FakeBitbucket, Permission, Push, RepoSpec};
+use depwatch_fakebb::{CommitSpec, Push, RepoSpec};
 use depwatch_hook::{
     EveryRepository, HookConfig, HookState, InstanceConfig, InstanceId, StoreInbox,
 };
 use depwatch_store::{FindingFilter, InboxState, Store};
-use std::path::Path;
 use std::sync::Arc;
-
-const CLEAN_LOCK: &str = "version = 3\n\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_vulnerable_lockfile_becomes_a_finding_event() {
-    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
-    fake.add_user("admin", Some("pw"), true).unwrap();
-    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
-    fake.add_project("SHOP", "Shop").unwrap();
+    let (fake, token) = fake_with_shop().await;
     fake.add_repo(RepoSpec::new("SHOP", "billing").file("Cargo.lock", CLEAN_LOCK)).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-    let app = Arc::new(App::open(DataDir::new(dir.path().to_path_buf())).unwrap());
-    app.add_instance(AddInstance {
-        name: Some("corp".into()),
-        base_url: fake.base_url().to_owned(),
-        auth: InstanceAuth::Token(Secret::new(&token)),
-        ca_path: None,
-        max_requests_per_second: None,
-    })
-    .unwrap();
+    let app = connected_app(&fake, &token, dir.path());
     let loaded = depwatch_advisories::load_dir(&fixture("osv-rustsec")).unwrap();
     let advisories = Arc::new(AdvisoryIndex::from_records(loaded.advisories));
     let baseline = app

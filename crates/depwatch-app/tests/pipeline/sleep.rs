@@ -1,13 +1,10 @@
 //! A laptop that slept through ten pushes ends, after catch-up polling, with the same findings
 //! as one that was awake and processed every webhook.
 
+use crate::{connected_app, fake_with_shop, fixture, CLEAN_LOCK};
 use depwatch_advisories::AdvisoryIndex;
-use depwatch_app::{
-    AddInstance, App, DataDir, HistoricalScanOptions, InstanceAuth, PushProcessor, RefFilter,
-    WakingInbox, Worker,
-};
-use depwatch_bitbucket::Secret;
-use depwatch_fakebb::{CommitSpec, Config, FakeBitbucket, Permission, Push, RepoSpec};
+use depwatch_app::{App, HistoricalScanOptions, PushProcessor, RefFilter, WakingInbox, Worker};
+use depwatch_fakebb::{CommitSpec, FakeBitbucket, Push, RepoSpec};
 use depwatch_hook::{
     EveryRepository, HookConfig, HookState, InstanceConfig, InstanceId, StoreInbox,
 };
@@ -15,28 +12,13 @@ use depwatch_store::{FindingFilter, Store};
 use std::path::Path;
 use std::sync::Arc;
 
-const CLEAN_LOCK: &str = "version = 3\n\n[[package]]\nname = \"time\"\nversion = \"0.2.23\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
 async fn app_for(
     fake: &FakeBitbucket,
     token: &str,
     dir: &Path,
     advisories: &Arc<AdvisoryIndex>,
 ) -> Arc<App> {
-    std::env::set_var(depwatch_app::SECRET_STORE_ENV, "file");
-    let app = Arc::new(App::open(DataDir::new(dir.to_path_buf())).unwrap());
-    app.add_instance(AddInstance {
-        name: Some("corp".into()),
-        base_url: fake.base_url().to_owned(),
-        auth: InstanceAuth::Token(Secret::new(token)),
-        ca_path: None,
-        max_requests_per_second: None,
-    })
-    .unwrap();
+    let app = connected_app(fake, token, dir);
     app.historical_scan(Some("corp"), HistoricalScanOptions::new(Arc::clone(advisories)))
         .await
         .unwrap();
@@ -57,10 +39,7 @@ fn present(app: &App) -> Vec<(String, String, String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_up_after_sleep_equals_an_awake_run() {
-    let fake = FakeBitbucket::start(Config::default()).await.unwrap();
-    fake.add_user("admin", Some("pw"), true).unwrap();
-    let token = fake.add_personal_token("admin", Permission::Admin).unwrap();
-    fake.add_project("SHOP", "Shop").unwrap();
+    let (fake, token) = fake_with_shop().await;
     fake.add_repo(RepoSpec::new("SHOP", "billing").file("Cargo.lock", CLEAN_LOCK)).unwrap();
     let loaded = depwatch_advisories::load_dir(&fixture("osv-rustsec")).unwrap();
     let advisories = Arc::new(AdvisoryIndex::from_records(loaded.advisories));
