@@ -9,9 +9,10 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "../benches/support/workload.rs"]
+mod workload;
+
 use anyhow::{Context, Result};
-use depwatch_advisories::{load_zip, AdvisoryIndex};
-use depwatch_core::Ecosystem;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -26,25 +27,16 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() -> Result<()> {
-    let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/advisories")
-    });
-    let zips: Vec<(String, Vec<u8>)> = ["crates.io.zip", "Go.zip", "PyPI.zip"]
-        .iter()
-        .map(|n| {
-            let p = dir.join(n);
-            std::fs::read(&p)
-                .with_context(|| format!("reading {}", p.display()))
-                .map(|b| (n.to_string(), b))
-        })
-        .collect::<Result<_>>()?;
+    let dir = match std::env::args().nth(1) {
+        Some(dir) => PathBuf::from(dir),
+        None => workload::advisories_dir().context(
+            "shared/data/advisories not found: pass the folder or set DEPWATCH_SHARED_DIR",
+        )?,
+    };
+    let zips = workload::read_zips(&dir).map_err(anyhow::Error::msg)?;
 
     let (wall, cpu) = (Instant::now(), cpu_seconds());
-    let mut all = Vec::new();
-    for (name, bytes) in &zips {
-        all.extend(load_zip(bytes, name)?.advisories);
-    }
-    let index = AdvisoryIndex::from_records(all);
+    let index = workload::build(&zips).map_err(anyhow::Error::msg)?;
     println!(
         "load_and_index: {} records, wall {:.3} s, cpu {:.2} s",
         index.len(),
@@ -52,24 +44,8 @@ fn main() -> Result<()> {
         cpu_seconds() - cpu
     );
 
-    let mut triples: Vec<(Ecosystem, String, String)> = Vec::new();
-    for a in index.advisories() {
-        for affected in &a.affected {
-            let Some(key) = affected.package.as_ref().and_then(|p| p.key()) else { continue };
-            let events = affected.ranges.iter().flat_map(|r| &r.events);
-            let versions = events
-                .flat_map(|e| [&e.introduced, &e.fixed, &e.last_affected])
-                .flatten()
-                .chain(&affected.versions)
-                .filter(|v| v.as_str() != "0");
-            for v in versions {
-                triples.push((key.ecosystem, key.name.clone(), v.clone()));
-            }
-        }
-    }
-    triples.sort();
-    triples.dedup();
-    let queries: Vec<_> = triples.iter().cycle().take(100_000).collect();
+    let triples = workload::distinct_queries(&index);
+    let queries = workload::repeat(&triples, 100_000);
 
     let (wall, cpu) = (Instant::now(), cpu_seconds());
     let (mut findings, mut diagnostics) = (0usize, 0usize);
