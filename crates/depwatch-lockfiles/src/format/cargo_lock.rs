@@ -1,4 +1,4 @@
-//! `Cargo.lock` v1–v4, deserialized with `toml` into borrowed structs.
+//! `Cargo.lock` v1–v4, read in one pass over `toml_parser`'s events into borrowed structs.
 //!
 //! Packages without a `source` are the workspace members (and path crates): they are the graph
 //! roots, and their dependencies are the direct ones. The lock does not record dev-dependencies,
@@ -15,11 +15,14 @@ use crate::parsed::{line_at, scopes_by_reachability};
 use crate::{join_path, Input};
 use depwatch_core::{Dependency, Diagnostic, Ecosystem, Edge, Parsed, Scope, Source};
 use rustc_hash::{FxBuildHasher, FxHashMap};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use toml_parser::decoder::{Encoding, ScalarKind};
+use toml_parser::parser::{
+    parse_document, Event, EventKind, EventReceiver, RecursionGuard, ValidateWhitespace,
+};
+use toml_parser::{ErrorSink, Expected, ParseError, Span};
 
 pub(crate) fn parse(input: &Input<'_>) -> Parsed {
     let mut out = Parsed::default();
@@ -92,20 +95,52 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
 /// Why a lockfile could not be read.
 #[derive(Debug)]
 enum LockError {
-    /// Syntax, shape or value errors, found while deserializing (usually with a span).
-    Toml(toml::de::Error),
+    /// Syntax, structure or value errors, found in the single pass (usually with a span).
+    Toml { message: String, span: Option<Span> },
     /// Whole-document inconsistencies, found after.
     Document(&'static str),
 }
 
 impl LockError {
+    fn from_parse(error: &ParseError) -> Self {
+        // The rendering of `toml::de::Error`: description, then what was expected.
+        let mut message = error.description().to_owned();
+        if let Some(expected) = error.expected() {
+            message.push_str(", expected ");
+            if expected.is_empty() {
+                message.push_str("nothing");
+            }
+            for (i, expected) in expected.iter().enumerate() {
+                if i != 0 {
+                    message.push_str(", ");
+                }
+                match expected {
+                    Expected::Literal("\n") => message.push_str("newline"),
+                    Expected::Literal("`") => message.push_str("'`'"),
+                    Expected::Literal(s) if s.chars().all(|c| c.is_ascii_control()) => {
+                        message.push_str(&format!("`{}`", s.escape_debug()));
+                    }
+                    Expected::Literal(s) => message.push_str(&format!("`{s}`")),
+                    Expected::Description(s) => message.push_str(s),
+                    _ => message.push_str("etc"),
+                }
+            }
+        }
+        Self::Toml { message, span: error.unexpected() }
+    }
+
     fn into_diagnostic(self, path: &str, text: &str) -> Diagnostic {
         match self {
-            Self::Toml(e) => {
-                // The message carries a source snippet; keep the prose lines only. The
-                // "parse error" wording is the one depwatch has always reported.
-                let message = e.to_string();
-                let prose: Vec<&str> = message
+            Self::Toml { message, span } => {
+                // The wording depwatch has always reported, from `toml`'s error display: the
+                // position, then the prose lines of the message.
+                let mut full = String::new();
+                if let Some(span) = span {
+                    let (line, column) = translate_position(text.as_bytes(), span.start());
+                    full = format!("TOML parse error at line {}, column {}\n", line + 1, column + 1);
+                }
+                full.push_str(&message);
+                let prose: Vec<&str> = full
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty() && !l.contains('|'))
@@ -114,8 +149,8 @@ impl LockError {
                     path,
                     format!("invalid Cargo.lock: parse error: {}", prose.join(": ")),
                 );
-                match e.span() {
-                    Some(span) => diag.at_line(line_at(text.as_bytes(), span.start)),
+                match span {
+                    Some(span) => diag.at_line(line_at(text.as_bytes(), span.start())),
                     None => diag,
                 }
             }
@@ -126,12 +161,29 @@ impl LockError {
     }
 }
 
+/// 0-based line and character column of a byte offset, as `toml` computes them.
+fn translate_position(input: &[u8], index: usize) -> (usize, usize) {
+    if input.is_empty() {
+        return (0, index);
+    }
+    let safe_index = index.min(input.len() - 1);
+    let column_offset = index - safe_index;
+    let before = input.get(..safe_index).unwrap_or_default();
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |nl| nl + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count();
+    let column = input
+        .get(line_start..=safe_index)
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .map_or(safe_index - line_start, |s| s.chars().count() - 1);
+    (line, column + column_offset)
+}
+
 fn read_lock(text: &str) -> Result<RawLock<'_>, LockError> {
-    let lock: RawLock<'_> = toml::from_str(text).map_err(LockError::Toml)?;
+    let lock = Reader::read(text)?;
     // Without a `version` line the format is v1 or v2, told apart by where checksums are; a
     // file with both is neither (the rule of Cargo and `cargo-lock`).
     if lock.version.is_none()
-        && lock.metadata.has_checksums
+        && lock.has_metadata_checksums
         && lock.package.iter().any(|p| p.checksum.is_some())
     {
         return Err(LockError::Document(
@@ -143,61 +195,708 @@ fn read_lock(text: &str) -> Result<RawLock<'_>, LockError> {
 
 /// The parts of a `Cargo.lock` depwatch reads. Other keys (`patch`, legacy `root`, the
 /// `replace` of a package, future additions) are skipped.
-#[derive(Deserialize)]
 struct RawLock<'a> {
     /// Format version: absent for v1 and v2, `3` or `4` since.
-    #[serde(default, deserialize_with = "format_version")]
     version: Option<u32>,
-    #[serde(default, borrow)]
     package: Vec<RawPackage<'a>>,
-    /// v1 keeps checksums here, as `"checksum <name> <version> (<source>)" = "<hash>"`;
-    /// only their presence matters (it tells v1 from v2).
-    #[serde(default)]
-    metadata: Metadata,
+    /// v1 keeps checksums in `[metadata]`, as `"checksum <name> <version> (<source>)" =
+    /// "<hash>"`; only their presence matters (it tells v1 from v2).
+    has_metadata_checksums: bool,
 }
 
-#[derive(Deserialize)]
 struct RawPackage<'a> {
-    #[serde(borrow)]
     name: Cow<'a, str>,
-    #[serde(borrow)]
     version: Version<'a>,
-    #[serde(default, borrow)]
     source: Option<SourceId<'a>>,
-    #[serde(default)]
     checksum: Option<Checksum>,
-    #[serde(default, borrow)]
     dependencies: Vec<DepSpec<'a>>,
 }
 
-fn format_version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let n = u32::deserialize(d)?;
-    if (1..=4).contains(&n) {
-        Ok(Some(n))
-    } else {
-        Err(de::Error::custom(format!("invalid Cargo.lock format version: `{n}`")))
+/// A `[[package]]` while it is read: the required fields may still be missing.
+#[derive(Default)]
+struct PackageBuilder<'a> {
+    name: Option<Cow<'a, str>>,
+    version: Option<Version<'a>>,
+    source: Option<SourceId<'a>>,
+    checksum: Option<Checksum>,
+    dependencies: Vec<DepSpec<'a>>,
+}
+
+/// The nesting `toml` allows (its own limit); deeper input is an error, not a deeper stack.
+const MAX_DEPTH: u32 = 80;
+
+/// What a value means to depwatch, found from the keys that lead to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Root,
+    FormatVersion,
+    /// The root `package` key, an array of tables.
+    PackageList,
+    /// An element of a `package = [ … ]` array, before it is known to be a table.
+    PackageElement,
+    Package(usize),
+    Field(usize, Field),
+    Dependencies(usize),
+    DependencyEntry(usize),
+    Metadata,
+    /// Anything else: checked as TOML, then skipped.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Version,
+    Source,
+    Checksum,
+}
+
+impl Role {
+    /// What serde would have expected here, for type errors; `None` where anything goes.
+    fn expected(self) -> Option<&'static str> {
+        match self {
+            Self::FormatVersion => Some("u32"),
+            Self::PackageList | Self::Dependencies(_) => Some("a sequence"),
+            Self::PackageElement => Some("struct RawPackage"),
+            Self::Field(..) | Self::DependencyEntry(_) => Some("a string"),
+            Self::Metadata => Some("a table"),
+            Self::Root | Self::Package(_) | Self::Other => None,
+        }
     }
 }
 
-/// A string borrowed from the text when it has no escapes, owned otherwise.
-fn cow_str<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
-    struct CowVisitor;
-    impl<'de> Visitor<'de> for CowVisitor {
-        type Value = Cow<'de, str>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Cow::Borrowed(v))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Cow::Owned(v.to_owned()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Cow::Owned(v))
+/// A role and where its errors rank: `toml` deserialized from sorted maps, so of several bad
+/// values it reported the one first in key order (root key, package, package key), not in
+/// file order. Ranking the same way keeps the reported error the same.
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    role: Role,
+    root: u8,
+    package: usize,
+    field: u8,
+}
+
+const ROOT_KEYS: [&str; 3] = ["metadata", "package", "version"];
+const PACKAGE_KEYS: [&str; 5] = ["checksum", "dependencies", "name", "source", "version"];
+
+/// The sort position of `key` among `sorted` known keys: odd for a known key, even between.
+fn rank(key: &str, sorted: &[&str]) -> u8 {
+    let below = sorted.partition_point(|k| *k < key);
+    let exact = sorted.get(below).is_some_and(|k| *k == key);
+    u8::try_from(2 * below + usize::from(exact)).unwrap_or(u8::MAX)
+}
+
+impl Ctx {
+    const ROOT: Self = Self { role: Role::Root, root: 0, package: 0, field: 0 };
+
+    fn with(self, role: Role) -> Self {
+        Self { role, ..self }
+    }
+}
+
+/// A table's keys, checked the way `toml` checks them (duplicates, redefined tables, dotted
+/// keys into closed values). Values are not kept, only what they are.
+#[derive(Default)]
+struct Table<'a> {
+    entries: Vec<(Cow<'a, str>, Node<'a>)>,
+    /// Built once a table grows past a few keys (v1 `[metadata]` has one per package).
+    index: FxHashMap<Cow<'a, str>, usize>,
+    /// Created by a header's path or a dotted key, not defined by its own header.
+    implicit: bool,
+    /// Created by a dotted key.
+    dotted: bool,
+}
+
+enum Node<'a> {
+    Table(Table<'a>),
+    /// An array of tables (`[[…]]`).
+    Tables(Vec<Table<'a>>),
+    /// A closed value, with its type for messages.
+    Value(&'static str),
+}
+
+impl<'a> Table<'a> {
+    const LINEAR: usize = 16;
+
+    fn implicit(dotted: bool) -> Self {
+        Self { implicit: true, dotted, ..Self::default() }
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= Self::LINEAR {
+            self.entries.iter().position(|(k, _)| k == key)
+        } else {
+            self.index.get(key).copied()
         }
     }
-    d.deserialize_str(CowVisitor)
+
+    fn node(&mut self, i: usize) -> Option<&mut Node<'a>> {
+        self.entries.get_mut(i).map(|(_, node)| node)
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, node: Node<'a>) -> usize {
+        let i = self.entries.len();
+        if i == Self::LINEAR {
+            self.index = self.entries.iter().enumerate().map(|(j, (k, _))| (k.clone(), j)).collect();
+        }
+        if i >= Self::LINEAR {
+            self.index.insert(key.clone(), i);
+        }
+        self.entries.push((key, node));
+        i
+    }
+
+    /// The table at `path` below this one, created as needed (`toml`'s `descend_path`).
+    fn descend(
+        &mut self,
+        path: &[(Cow<'a, str>, Span)],
+        dotted: bool,
+    ) -> Result<&mut Self, ParseError> {
+        let mut table = self;
+        for (key, span) in path {
+            let i = match table.find(key) {
+                Some(i) => i,
+                None => table.insert(key.clone(), Node::Table(Self::implicit(dotted))),
+            };
+            let extend = |kind: &str| {
+                ParseError::new(format!("cannot extend value of type {kind} with a dotted key"))
+                    .with_unexpected(*span)
+            };
+            table = match table.node(i) {
+                Some(Node::Tables(tables)) => tables.last_mut().ok_or_else(|| extend("array"))?,
+                Some(Node::Table(child)) => {
+                    if dotted && child.implicit {
+                        child.dotted = true;
+                    }
+                    // Dotted keys may not reopen a table defined by a header.
+                    if dotted && !child.implicit {
+                        return Err(ParseError::new("duplicate key").with_unexpected(*span));
+                    }
+                    child
+                }
+                Some(Node::Value(kind)) => return Err(extend(kind)),
+                None => return Err(extend("value")),
+            };
+        }
+        Ok(table)
+    }
+
+    /// Defines `keys` (a dotted key, last part the name) in this table.
+    fn define(&mut self, keys: &[(Cow<'a, str>, Span)], node: Node<'a>) -> Result<(), ParseError> {
+        let Some(((key, span), path)) = keys.split_last() else { return Ok(()) };
+        let dotted = !path.is_empty();
+        let parent = self.descend(path, dotted)?;
+        if (dotted && !parent.implicit) || parent.find(key).is_some() {
+            return Err(ParseError::new("duplicate key").with_unexpected(*span));
+        }
+        parent.insert(key.clone(), node);
+        Ok(())
+    }
+}
+
+/// An open array or inline table.
+enum Frame<'a> {
+    Array { elements: Ctx },
+    Inline { table: Table<'a>, ctx: Ctx, open: Span },
+}
+
+/// The header of the table being read.
+struct Header<'a> {
+    keys: Vec<(Cow<'a, str>, Span)>,
+    span: Span,
+    is_array: bool,
+}
+
+/// Reads a `Cargo.lock` in one pass over `toml_parser`'s events, keeping only what depwatch
+/// uses. `toml` first builds a spanned table of the whole document and then deserializes it;
+/// that intermediate tree was most of the parse time and memory, so the checks it made
+/// (structure, then types) are made here as the events arrive, and errors are ranked the way
+/// `toml` would have reported them: syntax first, then structure, then values.
+struct Reader<'a> {
+    source: toml_parser::Source<'a>,
+    /// The document's tables, outside the one being read.
+    root: Table<'a>,
+    /// The table being read, detached from `root` until its section ends (as in `toml`).
+    current: Table<'a>,
+    header: Option<Header<'a>>,
+    ctx: Ctx,
+    /// The parts of the key being read (header or key/value).
+    keys: Vec<(Cow<'a, str>, Span)>,
+    in_header: Option<(Span, bool)>,
+    frames: Vec<Frame<'a>>,
+    version: Option<u32>,
+    packages: Vec<PackageBuilder<'a>>,
+    has_metadata_checksums: bool,
+    /// First structure or decoding error, in file order.
+    structure_error: Option<ParseError>,
+    /// Value error first in `toml`'s deserialization order.
+    value_error: Option<((u8, usize, u8, usize), ParseError)>,
+    seq: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn read(text: &'a str) -> Result<RawLock<'a>, LockError> {
+        let source = toml_parser::Source::new(text);
+        let tokens = source.lex().into_vec();
+        let mut reader = Reader {
+            source,
+            root: Table::default(),
+            current: Table::default(),
+            header: None,
+            ctx: Ctx::ROOT,
+            keys: Vec::new(),
+            in_header: None,
+            frames: Vec::new(),
+            version: None,
+            packages: Vec::new(),
+            has_metadata_checksums: false,
+            structure_error: None,
+            value_error: None,
+            seq: 0,
+        };
+        let mut syntax_error: Option<ParseError> = None;
+        {
+            // The same wrapping as `toml`: comments and newlines validated, depth bounded.
+            let mut validated = ValidateWhitespace::new(&mut reader, source);
+            let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
+            parse_document(&tokens, &mut guarded, &mut syntax_error);
+        }
+        reader.finish_table();
+        if let Some(e) = syntax_error.or(reader.structure_error) {
+            return Err(LockError::from_parse(&e));
+        }
+        if let Some((_, e)) = reader.value_error {
+            return Err(LockError::from_parse(&e));
+        }
+        let mut package = Vec::with_capacity(reader.packages.len());
+        for p in reader.packages {
+            // Missing fields were reported as value errors; nothing is missing here.
+            let (Some(name), Some(version)) = (p.name, p.version) else {
+                return Err(LockError::Document("a [[package]] lacks its name or version"));
+            };
+            package.push(RawPackage {
+                name,
+                version,
+                source: p.source,
+                checksum: p.checksum,
+                dependencies: p.dependencies,
+            });
+        }
+        Ok(RawLock {
+            version: reader.version,
+            package,
+            has_metadata_checksums: reader.has_metadata_checksums,
+        })
+    }
+
+    fn structure(&mut self, error: ParseError) {
+        self.structure_error.get_or_insert(error);
+    }
+
+    fn value_error(&mut self, ctx: Ctx, field: Option<u8>, message: String, span: Span) {
+        self.seq += 1;
+        let key = (ctx.root, ctx.package, field.unwrap_or(ctx.field), self.seq);
+        if self.value_error.as_ref().is_none_or(|(k, _)| key < *k) {
+            self.value_error = Some((key, ParseError::new(message).with_unexpected(span)));
+        }
+    }
+
+    fn type_error(&mut self, ctx: Ctx, unexpected: &str, span: Span) {
+        if let Some(expected) = ctx.role.expected() {
+            self.value_error(ctx, None, format!("invalid type: {unexpected}, expected {expected}"), span);
+        }
+    }
+
+    /// The context of `key` below `ctx`.
+    fn child(&mut self, ctx: Ctx, key: &str) -> Ctx {
+        match ctx.role {
+            Role::Root => {
+                let root = rank(key, &ROOT_KEYS);
+                let role = match key {
+                    "version" => Role::FormatVersion,
+                    "package" => Role::PackageList,
+                    "metadata" => Role::Metadata,
+                    _ => Role::Other,
+                };
+                Ctx { role, root, package: 0, field: 0 }
+            }
+            Role::Package(i) => {
+                let role = match key {
+                    "name" => Role::Field(i, Field::Name),
+                    "version" => Role::Field(i, Field::Version),
+                    "source" => Role::Field(i, Field::Source),
+                    "checksum" => Role::Field(i, Field::Checksum),
+                    "dependencies" => Role::Dependencies(i),
+                    _ => Role::Other,
+                };
+                Ctx { role, field: rank(key, &PACKAGE_KEYS), ..ctx }
+            }
+            Role::Metadata => {
+                self.has_metadata_checksums |= key.starts_with("checksum ");
+                ctx.with(Role::Other)
+            }
+            _ => ctx.with(Role::Other),
+        }
+    }
+
+    /// The context of the table at `keys` below `ctx`, each part entered as a table.
+    /// `through_tables` says whether the root `package` is an array of tables here.
+    fn walk(&mut self, mut ctx: Ctx, keys: &[(Cow<'a, str>, Span)], through_tables: bool) -> Ctx {
+        for (key, span) in keys {
+            ctx = self.child(ctx, key);
+            if ctx.role == Role::PackageList && through_tables {
+                let last = self.packages.len().saturating_sub(1);
+                ctx = Ctx { role: Role::Package(last), package: last, ..ctx };
+            } else {
+                ctx = self.enter_table(ctx, *span);
+            }
+        }
+        ctx
+    }
+
+    /// `ctx` entered as a table: a type error where something else is due.
+    fn enter_table(&mut self, ctx: Ctx, span: Span) -> Ctx {
+        match ctx.role {
+            Role::Root | Role::Package(_) | Role::Metadata | Role::Other => ctx,
+            _ => {
+                self.type_error(ctx, "map", span);
+                ctx.with(Role::Other)
+            }
+        }
+    }
+
+    fn decode_key(&mut self, span: Span, encoding: Option<Encoding>) -> Cow<'a, str> {
+        let mut key = Cow::Borrowed("");
+        let event = Event::new_unchecked(EventKind::SimpleKey, encoding, span);
+        if let Some(raw) = self.source.get(event) {
+            raw.decode_key(&mut key, &mut self.structure_error);
+        }
+        key
+    }
+
+    /// Starts a section (`toml`'s `start_table`).
+    fn start_table(&mut self, keys: Vec<(Cow<'a, str>, Span)>, span: Span, is_array: bool) {
+        let Some(((key, key_span), path)) = keys.split_last() else {
+            self.ctx = Ctx::ROOT.with(Role::Other);
+            return;
+        };
+        if path.len() >= MAX_DEPTH as usize {
+            self.structure(ParseError::new("recursion limit"));
+            self.ctx = Ctx::ROOT.with(Role::Other);
+            return;
+        }
+        let through_tables = self
+            .root
+            .find("package")
+            .and_then(|i| self.root.entries.get(i))
+            .is_some_and(|(_, node)| matches!(node, Node::Tables(_)));
+        let parent = self.walk(Ctx::ROOT, path, through_tables);
+        let ctx = self.child(parent, key);
+        self.ctx = if is_array {
+            match ctx.role {
+                Role::PackageList if path.is_empty() => {
+                    let i = self.packages.len();
+                    self.packages.push(PackageBuilder::default());
+                    Ctx { role: Role::Package(i), package: i, ..ctx }
+                }
+                Role::Dependencies(_) => {
+                    self.value_error(ctx, None, "invalid type: map, expected a string".into(), span);
+                    ctx.with(Role::Other)
+                }
+                _ => {
+                    self.type_error(ctx, "sequence", span);
+                    ctx.with(Role::Other)
+                }
+            }
+        } else {
+            self.enter_table(ctx, span)
+        };
+        if !is_array {
+            // A table may be defined once, unless only implied by a header path so far; its
+            // keys so far are kept (as `toml` does).
+            let duplicate = || ParseError::new("duplicate key").with_unexpected(*key_span);
+            let error = match self.root.descend(path, false) {
+                Ok(parent) => match parent.find(key).and_then(|i| parent.node(i)) {
+                    Some(Node::Table(t)) => {
+                        let reusable = t.implicit && !t.dotted;
+                        self.current = std::mem::take(t);
+                        (!reusable).then(duplicate)
+                    }
+                    Some(_) => Some(duplicate()),
+                    None => None,
+                },
+                Err(e) => Some(e),
+            };
+            if let Some(e) = error {
+                self.structure(e);
+            }
+        }
+        self.current.implicit = false;
+        self.current.dotted = false;
+        self.header = Some(Header { keys, span, is_array });
+    }
+
+    /// Ends a section: checks its package, and attaches its table (`toml`'s `finish_table`).
+    fn finish_table(&mut self) {
+        self.frames.clear();
+        let table = std::mem::take(&mut self.current);
+        let Some(header) = self.header.take() else {
+            // The keys before the first header are the root's.
+            if self.root.entries.is_empty() {
+                self.root = table;
+            }
+            return;
+        };
+        if let Role::Package(i) = self.ctx.role {
+            self.check_package(i, self.ctx, header.span);
+        }
+        let Some(((key, key_span), path)) = header.keys.split_last() else { return };
+        let error = match self.root.descend(path, false) {
+            Ok(parent) => {
+                let existing = parent.find(key);
+                if header.is_array {
+                    let i = existing
+                        .unwrap_or_else(|| parent.insert(key.clone(), Node::Tables(Vec::new())));
+                    match parent.node(i) {
+                        Some(Node::Tables(tables)) => {
+                            tables.push(table);
+                            None
+                        }
+                        _ => Some(ParseError::new("duplicate key").with_unexpected(*key_span)),
+                    }
+                } else {
+                    match existing.and_then(|i| parent.node(i)) {
+                        Some(node) => *node = Node::Table(table),
+                        None => {
+                            parent.insert(key.clone(), Node::Table(table));
+                        }
+                    }
+                    None
+                }
+            }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = error {
+            self.structure(e);
+        }
+    }
+
+    /// Serde's missing-field errors, at the package's table, after its own keys' errors.
+    fn check_package(&mut self, i: usize, ctx: Ctx, span: Span) {
+        let Some(p) = self.packages.get(i) else { return };
+        let missing = if p.name.is_none() {
+            "name"
+        } else if p.version.is_none() {
+            "version"
+        } else {
+            return;
+        };
+        self.value_error(ctx, Some(u8::MAX), format!("missing field `{missing}`"), span);
+    }
+
+    /// Where a value starts: defines its key (or takes its place in an array) and returns
+    /// what it means.
+    fn place(&mut self, kind: &'static str) -> Ctx {
+        if let Some(Frame::Array { elements }) = self.frames.last() {
+            let mut ctx = *elements;
+            if ctx.role == Role::PackageElement {
+                ctx.package = self.packages.len();
+            }
+            return ctx;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        if keys.len() > MAX_DEPTH as usize {
+            self.structure(ParseError::new("recursion limit"));
+            return Ctx::ROOT.with(Role::Other);
+        }
+        let Some(((key, _), path)) = keys.split_last() else {
+            return Ctx::ROOT.with(Role::Other);
+        };
+        let (result, base) = match self.frames.last_mut() {
+            Some(Frame::Inline { table, ctx, .. }) => (table.define(&keys, Node::Value(kind)), *ctx),
+            _ => (self.current.define(&keys, Node::Value(kind)), self.ctx),
+        };
+        if let Err(e) = result {
+            self.structure(e);
+        }
+        let parent = self.walk(base, path, false);
+        let ctx = self.child(parent, key);
+        self.keys = keys;
+        self.keys.clear();
+        ctx
+    }
+
+    fn on_scalar(&mut self, span: Span, encoding: Option<Encoding>) {
+        let event = Event::new_unchecked(EventKind::Scalar, encoding, span);
+        let Some(raw) = self.source.get(event) else { return };
+        let mut text = Cow::Borrowed("");
+        let kind = raw.decode_scalar(&mut text, &mut self.structure_error);
+        let type_name = match kind {
+            ScalarKind::String => "string",
+            ScalarKind::Boolean(_) => "boolean",
+            ScalarKind::DateTime => "datetime",
+            ScalarKind::Float => "float",
+            ScalarKind::Integer(_) => "integer",
+        };
+        let ctx = self.place(type_name);
+        if kind == ScalarKind::DateTime {
+            if let Err(e) = text.parse::<toml_datetime::Datetime>() {
+                self.structure(ParseError::new(e.to_string()).with_unexpected(span));
+            }
+        }
+        let integer = match kind {
+            ScalarKind::Integer(radix) => {
+                let n = i128::from_str_radix(&text, radix.value()).ok();
+                if n.is_none() && u128::from_str_radix(&text, radix.value()).is_err() {
+                    self.value_error(ctx, None, "integer number overflowed".into(), span);
+                    return;
+                }
+                n
+            }
+            _ => None,
+        };
+        let result = match (ctx.role, kind) {
+            (Role::FormatVersion, ScalarKind::Integer(_)) => match integer {
+                Some(n @ 1..=4) => {
+                    self.version = u32::try_from(n).ok();
+                    Ok(())
+                }
+                Some(n) if u32::try_from(n).is_ok() => {
+                    Err(format!("invalid Cargo.lock format version: `{n}`"))
+                }
+                Some(n) => Err(format!("invalid value: integer `{n}`, expected u32")),
+                None => Err(format!("invalid value: integer `{text}`, expected u32")),
+            },
+            (Role::Field(i, field), ScalarKind::String) => self.set_field(i, field, text),
+            (Role::DependencyEntry(i), ScalarKind::String) => {
+                let dep = match text {
+                    Cow::Borrowed(text) => DepSpec::parse(text),
+                    // An escaped string: rare enough that copying the parts is fine.
+                    Cow::Owned(text) => DepSpec::parse(&text).map(DepSpec::into_owned),
+                };
+                dep.map(|dep| {
+                    if let Some(p) = self.packages.get_mut(i) {
+                        p.dependencies.push(dep);
+                    }
+                })
+            }
+            (role, _) => match role.expected() {
+                Some(expected) => {
+                    Err(format!("invalid type: {}, expected {expected}", describe(kind, &text)))
+                }
+                None => Ok(()),
+            },
+        };
+        if let Err(message) = result {
+            self.value_error(ctx, None, message, span);
+        }
+    }
+
+    fn set_field(&mut self, i: usize, field: Field, text: Cow<'a, str>) -> Result<(), String> {
+        let Some(p) = self.packages.get_mut(i) else { return Ok(()) };
+        match field {
+            Field::Name => p.name = Some(text),
+            Field::Version => p.version = Some(Version::parse(text).map_err(|e| e.to_string())?),
+            Field::Source => p.source = Some(SourceId::parse(text)?),
+            Field::Checksum => p.checksum = Some(Checksum::check(&text)?),
+        }
+        Ok(())
+    }
+}
+
+/// A scalar as serde's `Unexpected` names it in type errors.
+fn describe(kind: ScalarKind, text: &str) -> String {
+    match kind {
+        ScalarKind::String => format!("string {text:?}"),
+        ScalarKind::Boolean(b) => format!("boolean `{b}`"),
+        ScalarKind::Float => format!("floating point `{text}`"),
+        ScalarKind::Integer(_) => format!("integer `{text}`"),
+        // `toml` hands a date-time to serde as a map.
+        ScalarKind::DateTime => "map".to_owned(),
+    }
+}
+
+impl EventReceiver for Reader<'_> {
+    fn std_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        self.finish_table();
+        self.keys.clear();
+        self.in_header = Some((span, false));
+    }
+
+    fn array_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        self.finish_table();
+        self.keys.clear();
+        self.in_header = Some((span, true));
+    }
+
+    fn std_table_close(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        if let Some((open, is_array)) = self.in_header.take() {
+            let keys = std::mem::take(&mut self.keys);
+            self.start_table(keys, open.append(span), is_array);
+        }
+    }
+
+    fn array_table_close(&mut self, span: Span, error: &mut dyn ErrorSink) {
+        self.std_table_close(span, error);
+    }
+
+    fn inline_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
+        let mut ctx = self.place("inline table");
+        match ctx.role {
+            Role::PackageElement => {
+                let i = self.packages.len();
+                self.packages.push(PackageBuilder::default());
+                ctx = Ctx { role: Role::Package(i), package: i, ..ctx };
+            }
+            Role::Metadata | Role::Package(_) => {}
+            Role::Dependencies(_) => {
+                // An inline table where a sequence is due: serde names what it got.
+                self.type_error(ctx, "map", span);
+                ctx = ctx.with(Role::Other);
+            }
+            _ => {
+                self.type_error(ctx, "map", span);
+                ctx = ctx.with(Role::Other);
+            }
+        }
+        self.frames.push(Frame::Inline { table: Table::default(), ctx, open: span });
+        true
+    }
+
+    fn inline_table_close(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        if let Some(Frame::Inline { ctx, open, .. }) = self.frames.pop() {
+            if let Role::Package(i) = ctx.role {
+                self.check_package(i, ctx, open.append(span));
+            }
+        }
+    }
+
+    fn array_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
+        let ctx = self.place("array");
+        let elements = match ctx.role {
+            Role::PackageList => ctx.with(Role::PackageElement),
+            Role::Dependencies(i) => ctx.with(Role::DependencyEntry(i)),
+            _ => {
+                self.type_error(ctx, "sequence", span);
+                ctx.with(Role::Other)
+            }
+        };
+        self.frames.push(Frame::Array { elements });
+        true
+    }
+
+    fn array_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
+        self.frames.pop();
+    }
+
+    fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, _error: &mut dyn ErrorSink) {
+        let key = self.decode_key(span, encoding);
+        self.keys.push((key, span));
+    }
+
+    fn scalar(&mut self, span: Span, encoding: Option<Encoding>, _error: &mut dyn ErrorSink) {
+        self.on_scalar(span, encoding);
+    }
 }
 
 /// A package version, checked to be semver as Cargo writes it. The text is kept as written:
@@ -209,12 +908,6 @@ impl<'a> Version<'a> {
     fn parse(text: Cow<'a, str>) -> Result<Self, semver::Error> {
         semver::Version::parse(&text)?;
         Ok(Self(text))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Version<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(cow_str(d)?).map_err(de::Error::custom)
     }
 }
 
@@ -286,12 +979,6 @@ impl<'a> SourceId<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for SourceId<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(cow_str(d)?).map_err(de::Error::custom)
-    }
-}
-
 /// `scheme:…`, the least a URL has (RFC 3986 scheme characters).
 fn has_scheme(url: &str) -> bool {
     let Some((scheme, _)) = url.split_once(':') else { return false };
@@ -345,49 +1032,6 @@ impl Checksum {
     }
 }
 
-impl<'de> Deserialize<'de> for Checksum {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::check(&cow_str(d)?).map_err(de::Error::custom)
-    }
-}
-
-/// The v1 `[metadata]` table, read only for whether it holds checksum entries. Its values are
-/// not used (`cargo-lock` ignored unreadable ones too).
-#[derive(Default)]
-struct Metadata {
-    has_checksums: bool,
-}
-
-impl<'de> Deserialize<'de> for Metadata {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MetadataVisitor;
-        impl<'de> Visitor<'de> for MetadataVisitor {
-            type Value = Metadata;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
-                let mut has_checksums = false;
-                while let Some(key) = map.next_key::<KeyProbe>()? {
-                    has_checksums |= key.0;
-                    map.next_value::<IgnoredAny>()?;
-                }
-                Ok(Metadata { has_checksums })
-            }
-        }
-        d.deserialize_map(MetadataVisitor)
-    }
-}
-
-/// Whether a `[metadata]` key starts with `checksum `, read without copying the key.
-struct KeyProbe(bool);
-
-impl<'de> Deserialize<'de> for KeyProbe {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Self(cow_str(d)?.starts_with("checksum ")))
-    }
-}
-
 /// One `dependencies` entry: `"name"`, `"name version"` or `"name version (source)"`.
 /// Since v2 Cargo leaves out the version when the lockfile has one package of that name, and
 /// the source when name and version are enough.
@@ -438,17 +1082,6 @@ impl fmt::Display for DepSpec<'_> {
             write!(f, " {}", version.0)?;
         }
         Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for DepSpec<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match cow_str(d)? {
-            Cow::Borrowed(text) => DepSpec::parse(text),
-            // An escaped string: rare enough that copying the parts is fine.
-            Cow::Owned(text) => DepSpec::parse(&text).map(DepSpec::into_owned),
-        }
-        .map_err(de::Error::custom)
     }
 }
 
