@@ -18,6 +18,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use toml_parser::decoder::{Encoding, ScalarKind};
 use toml_parser::parser::{
     parse_document, Event, EventKind, EventReceiver, RecursionGuard, ValidateWhitespace,
@@ -64,7 +65,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Parsed {
 
     let index = NameIndex::new(packages);
     for (i, pkg) in packages.iter().enumerate() {
-        for dep in &pkg.dependencies {
+        for dep in lock.dependencies.get(pkg.dependencies.clone()).unwrap_or_default() {
             match index.resolve(packages, dep) {
                 Some(to) => out.edges.push(Edge { from: i, to }),
                 None => out.diagnostics.push(Diagnostic::warning(
@@ -199,27 +200,24 @@ struct RawLock<'a> {
     /// Format version: absent for v1 and v2, `3` or `4` since.
     version: Option<u32>,
     package: Vec<RawPackage<'a>>,
+    dependencies: Vec<DepSpec<'a>>,
     /// v1 keeps checksums in `[metadata]`, as `"checksum <name> <version> (<source>)" =
     /// "<hash>"`; only their presence matters (it tells v1 from v2).
     has_metadata_checksums: bool,
 }
 
+#[derive(Default)]
 struct RawPackage<'a> {
     name: Cow<'a, str>,
     version: Version<'a>,
     source: Option<SourceId<'a>>,
     checksum: Option<Checksum>,
-    dependencies: Vec<DepSpec<'a>>,
-}
-
-/// A `[[package]]` while it is read: the required fields may still be missing.
-#[derive(Default)]
-struct PackageBuilder<'a> {
-    name: Option<Cow<'a, str>>,
-    version: Option<Version<'a>>,
-    source: Option<SourceId<'a>>,
-    checksum: Option<Checksum>,
-    dependencies: Vec<DepSpec<'a>>,
+    /// Where its entries are in [`RawLock::dependencies`]: one buffer for all packages
+    /// instead of a vector each.
+    dependencies: Range<usize>,
+    /// Whether `name` and `version` were given (they are required).
+    has_name: bool,
+    has_version: bool,
 }
 
 /// The nesting `toml` allows (its own limit); deeper input is an error, not a deeper stack.
@@ -308,7 +306,8 @@ struct Table<'a> {
 }
 
 enum Node<'a> {
-    Table(Table<'a>),
+    /// Boxed: most entries are values, and a small entry keeps package tables small.
+    Table(Box<Table<'a>>),
     /// An array of tables (`[[…]]`).
     Tables(Vec<Table<'a>>),
     /// A closed value, with its type for messages.
@@ -336,6 +335,10 @@ impl<'a> Table<'a> {
 
     fn insert(&mut self, key: Cow<'a, str>, node: Node<'a>) -> usize {
         let i = self.entries.len();
+        if i == 0 {
+            // A package has five or six keys: one allocation instead of two.
+            self.entries.reserve(8);
+        }
         if i == Self::LINEAR {
             self.index = self.entries.iter().enumerate().map(|(j, (k, _))| (k.clone(), j)).collect();
         }
@@ -356,7 +359,7 @@ impl<'a> Table<'a> {
         for (key, span) in path {
             let i = match table.find(key) {
                 Some(i) => i,
-                None => table.insert(key.clone(), Node::Table(Self::implicit(dotted))),
+                None => table.insert(key.clone(), Node::Table(Box::new(Self::implicit(dotted)))),
             };
             let extend = |kind: &str| {
                 ParseError::new(format!("cannot extend value of type {kind} with a dotted key"))
@@ -425,7 +428,8 @@ struct Reader<'a> {
     in_header: Option<(Span, bool)>,
     frames: Vec<Frame<'a>>,
     version: Option<u32>,
-    packages: Vec<PackageBuilder<'a>>,
+    packages: Vec<RawPackage<'a>>,
+    dependencies: Vec<DepSpec<'a>>,
     has_metadata_checksums: bool,
     /// First structure or decoding error, in file order.
     structure_error: Option<ParseError>,
@@ -449,6 +453,7 @@ impl<'a> Reader<'a> {
             frames: Vec::new(),
             version: None,
             packages: Vec::new(),
+            dependencies: Vec::new(),
             has_metadata_checksums: false,
             structure_error: None,
             value_error: None,
@@ -468,23 +473,10 @@ impl<'a> Reader<'a> {
         if let Some((_, e)) = reader.value_error {
             return Err(LockError::from_parse(&e));
         }
-        let mut package = Vec::with_capacity(reader.packages.len());
-        for p in reader.packages {
-            // Missing fields were reported as value errors; nothing is missing here.
-            let (Some(name), Some(version)) = (p.name, p.version) else {
-                return Err(LockError::Document("a [[package]] lacks its name or version"));
-            };
-            package.push(RawPackage {
-                name,
-                version,
-                source: p.source,
-                checksum: p.checksum,
-                dependencies: p.dependencies,
-            });
-        }
         Ok(RawLock {
             version: reader.version,
-            package,
+            package: reader.packages,
+            dependencies: reader.dependencies,
             has_metadata_checksums: reader.has_metadata_checksums,
         })
     }
@@ -511,25 +503,25 @@ impl<'a> Reader<'a> {
     fn child(&mut self, ctx: Ctx, key: &str) -> Ctx {
         match ctx.role {
             Role::Root => {
-                let root = rank(key, &ROOT_KEYS);
-                let role = match key {
-                    "version" => Role::FormatVersion,
-                    "package" => Role::PackageList,
-                    "metadata" => Role::Metadata,
-                    _ => Role::Other,
+                // Known keys get their rank without comparisons: this runs for every key.
+                let (role, root) = match key {
+                    "metadata" => (Role::Metadata, 1),
+                    "package" => (Role::PackageList, 3),
+                    "version" => (Role::FormatVersion, 5),
+                    _ => (Role::Other, rank(key, &ROOT_KEYS)),
                 };
                 Ctx { role, root, package: 0, field: 0 }
             }
             Role::Package(i) => {
-                let role = match key {
-                    "name" => Role::Field(i, Field::Name),
-                    "version" => Role::Field(i, Field::Version),
-                    "source" => Role::Field(i, Field::Source),
-                    "checksum" => Role::Field(i, Field::Checksum),
-                    "dependencies" => Role::Dependencies(i),
-                    _ => Role::Other,
+                let (role, field) = match key {
+                    "checksum" => (Role::Field(i, Field::Checksum), 1),
+                    "dependencies" => (Role::Dependencies(i), 3),
+                    "name" => (Role::Field(i, Field::Name), 5),
+                    "source" => (Role::Field(i, Field::Source), 7),
+                    "version" => (Role::Field(i, Field::Version), 9),
+                    _ => (Role::Other, rank(key, &PACKAGE_KEYS)),
                 };
-                Ctx { role, field: rank(key, &PACKAGE_KEYS), ..ctx }
+                Ctx { role, field, ..ctx }
             }
             Role::Metadata => {
                 self.has_metadata_checksums |= key.starts_with("checksum ");
@@ -596,7 +588,7 @@ impl<'a> Reader<'a> {
             match ctx.role {
                 Role::PackageList if path.is_empty() => {
                     let i = self.packages.len();
-                    self.packages.push(PackageBuilder::default());
+                    self.packages.push(RawPackage::default());
                     Ctx { role: Role::Package(i), package: i, ..ctx }
                 }
                 Role::Dependencies(_) => {
@@ -619,7 +611,7 @@ impl<'a> Reader<'a> {
                 Ok(parent) => match parent.find(key).and_then(|i| parent.node(i)) {
                     Some(Node::Table(t)) => {
                         let reusable = t.implicit && !t.dotted;
-                        self.current = std::mem::take(t);
+                        self.current = std::mem::take(&mut **t);
                         (!reusable).then(duplicate)
                     }
                     Some(_) => Some(duplicate()),
@@ -666,9 +658,9 @@ impl<'a> Reader<'a> {
                     }
                 } else {
                     match existing.and_then(|i| parent.node(i)) {
-                        Some(node) => *node = Node::Table(table),
+                        Some(node) => *node = Node::Table(Box::new(table)),
                         None => {
-                            parent.insert(key.clone(), Node::Table(table));
+                            parent.insert(key.clone(), Node::Table(Box::new(table)));
                         }
                     }
                     None
@@ -684,9 +676,9 @@ impl<'a> Reader<'a> {
     /// Serde's missing-field errors, at the package's table, after its own keys' errors.
     fn check_package(&mut self, i: usize, ctx: Ctx, span: Span) {
         let Some(p) = self.packages.get(i) else { return };
-        let missing = if p.name.is_none() {
+        let missing = if !p.has_name {
             "name"
-        } else if p.version.is_none() {
+        } else if !p.has_version {
             "version"
         } else {
             return;
@@ -729,8 +721,13 @@ impl<'a> Reader<'a> {
     fn on_scalar(&mut self, span: Span, encoding: Option<Encoding>) {
         let event = Event::new_unchecked(EventKind::Scalar, encoding, span);
         let Some(raw) = self.source.get(event) else { return };
-        let mut text = Cow::Borrowed("");
-        let kind = raw.decode_scalar(&mut text, &mut self.structure_error);
+        let (kind, text) = match plain_basic_string(raw.as_str(), encoding) {
+            Some(text) => (ScalarKind::String, Cow::Borrowed(text)),
+            None => {
+                let mut text = Cow::Borrowed("");
+                (raw.decode_scalar(&mut text, &mut self.structure_error), text)
+            }
+        };
         let type_name = match kind {
             ScalarKind::String => "string",
             ScalarKind::Boolean(_) => "boolean",
@@ -775,8 +772,13 @@ impl<'a> Reader<'a> {
                     Cow::Owned(text) => DepSpec::parse(&text).map(DepSpec::into_owned),
                 };
                 dep.map(|dep| {
+                    // A package's entries arrive together (one array per package).
+                    self.dependencies.push(dep);
                     if let Some(p) = self.packages.get_mut(i) {
-                        p.dependencies.push(dep);
+                        if p.dependencies.is_empty() {
+                            p.dependencies.start = self.dependencies.len() - 1;
+                        }
+                        p.dependencies.end = self.dependencies.len();
                     }
                 })
             }
@@ -795,13 +797,32 @@ impl<'a> Reader<'a> {
     fn set_field(&mut self, i: usize, field: Field, text: Cow<'a, str>) -> Result<(), String> {
         let Some(p) = self.packages.get_mut(i) else { return Ok(()) };
         match field {
-            Field::Name => p.name = Some(text),
-            Field::Version => p.version = Some(Version::parse(text).map_err(|e| e.to_string())?),
+            Field::Name => {
+                p.name = text;
+                p.has_name = true;
+            }
+            Field::Version => {
+                p.version = Version::parse(text).map_err(|e| e.to_string())?;
+                p.has_version = true;
+            }
             Field::Source => p.source = Some(SourceId::parse(text)?),
             Field::Checksum => p.checksum = Some(Checksum::check(&text)?),
         }
         Ok(())
     }
+}
+
+/// The content of a basic string that decodes to itself: quoted, and without escapes or
+/// characters TOML forbids in it (controls other than tab, DEL). Nearly every string of a
+/// lockfile is one, and this check vectorizes where the decoder walks characters; anything
+/// else goes through `toml_parser`'s decoder.
+fn plain_basic_string(raw: &str, encoding: Option<Encoding>) -> Option<&str> {
+    if encoding != Some(Encoding::BasicString) {
+        return None;
+    }
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let plain = |b: u8| (b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f) || b == b'\t';
+    inner.bytes().fold(true, |ok, b| ok & plain(b)).then_some(inner)
 }
 
 /// A scalar as serde's `Unexpected` names it in type errors.
@@ -845,7 +866,7 @@ impl EventReceiver for Reader<'_> {
         match ctx.role {
             Role::PackageElement => {
                 let i = self.packages.len();
-                self.packages.push(PackageBuilder::default());
+                self.packages.push(RawPackage::default());
                 ctx = Ctx { role: Role::Package(i), package: i, ..ctx };
             }
             Role::Metadata | Role::Package(_) => {}
@@ -901,7 +922,7 @@ impl EventReceiver for Reader<'_> {
 
 /// A package version, checked to be semver as Cargo writes it. The text is kept as written:
 /// `semver` accepts only canonical spellings, so it equals what `Version::to_string` gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Version<'a>(Cow<'a, str>);
 
 impl<'a> Version<'a> {
