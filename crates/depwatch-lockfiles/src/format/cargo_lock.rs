@@ -220,6 +220,8 @@ struct RawPackage<'a> {
     has_version: bool,
 }
 
+const INLINE_TABLE: &str = "inline table";
+
 /// The nesting `toml` allows (its own limit); deeper input is an error, not a deeper stack.
 const MAX_DEPTH: u32 = 80;
 
@@ -354,6 +356,7 @@ impl<'a> Table<'a> {
         &mut self,
         path: &[(Cow<'a, str>, Span)],
         dotted: bool,
+        inline: bool,
     ) -> Result<&mut Self, ParseError> {
         let mut table = self;
         for (key, span) in path {
@@ -377,6 +380,10 @@ impl<'a> Table<'a> {
                     }
                     child
                 }
+                // Inside an inline table, `toml` calls a nested inline table a duplicate.
+                Some(Node::Value(INLINE_TABLE)) if inline => {
+                    return Err(ParseError::new("duplicate key").with_unexpected(*span));
+                }
                 Some(Node::Value(kind)) => return Err(extend(kind)),
                 None => return Err(extend("value")),
             };
@@ -385,10 +392,11 @@ impl<'a> Table<'a> {
     }
 
     /// Defines `keys` (a dotted key, last part the name) in this table.
-    fn define(&mut self, keys: &[(Cow<'a, str>, Span)], node: Node<'a>) -> Result<(), ParseError> {
+    fn define(&mut self, keys: &[(Cow<'a, str>, Span)], kind: &'static str, inline: bool) -> Result<(), ParseError> {
         let Some(((key, span), path)) = keys.split_last() else { return Ok(()) };
         let dotted = !path.is_empty();
-        let parent = self.descend(path, dotted)?;
+        let parent = self.descend(path, dotted, inline)?;
+        let node = Node::Value(kind);
         if (dotted && !parent.implicit) || parent.find(key).is_some() {
             return Err(ParseError::new("duplicate key").with_unexpected(*span));
         }
@@ -397,10 +405,14 @@ impl<'a> Table<'a> {
     }
 }
 
-/// An open array or inline table.
+/// A key and where it is, as read.
+type Keys<'a> = Vec<(Cow<'a, str>, Span)>;
+
+/// An open array or inline table. Its key is defined when it closes, as `toml` does after
+/// reading the whole value, so that errors inside it come first.
 enum Frame<'a> {
-    Array { elements: Ctx },
-    Inline { table: Table<'a>, ctx: Ctx, open: Span },
+    Array { elements: Ctx, open: Span, keys: Option<Keys<'a>> },
+    Inline { table: Table<'a>, ctx: Ctx, open: Span, keys: Option<Keys<'a>> },
 }
 
 /// The header of the table being read.
@@ -424,7 +436,9 @@ struct Reader<'a> {
     header: Option<Header<'a>>,
     ctx: Ctx,
     /// The parts of the key being read (header or key/value).
-    keys: Vec<(Cow<'a, str>, Span)>,
+    keys: Keys<'a>,
+    /// Key buffers of closed values, for reuse.
+    spare_keys: Vec<Keys<'a>>,
     in_header: Option<(Span, bool)>,
     frames: Vec<Frame<'a>>,
     version: Option<u32>,
@@ -449,6 +463,7 @@ impl<'a> Reader<'a> {
             header: None,
             ctx: Ctx::ROOT,
             keys: Vec::new(),
+            spare_keys: Vec::new(),
             in_header: None,
             frames: Vec::new(),
             version: None,
@@ -489,6 +504,14 @@ impl<'a> Reader<'a> {
         self.seq += 1;
         let key = (ctx.root, ctx.package, field.unwrap_or(ctx.field), self.seq);
         if self.value_error.as_ref().is_none_or(|(k, _)| key < *k) {
+            self.value_error = Some((key, ParseError::new(message).with_unexpected(span)));
+        }
+    }
+
+    /// A value error that wins over others of the same key.
+    fn value_error_first(&mut self, ctx: Ctx, message: String, span: Span) {
+        let key = (ctx.root, ctx.package, ctx.field, 0);
+        if self.value_error.as_ref().is_none_or(|(k, _)| key <= *k) {
             self.value_error = Some((key, ParseError::new(message).with_unexpected(span)));
         }
     }
@@ -600,14 +623,19 @@ impl<'a> Reader<'a> {
                     ctx.with(Role::Other)
                 }
             }
+        } else if ctx.role.expected().is_some() && ctx.role != Role::Metadata {
+            // The table's type error is reported at its header, even when an earlier header
+            // path implied it (`toml` spans a table by its defining header).
+            self.value_error_first(ctx, format!("invalid type: map, expected {}", ctx.role.expected().unwrap_or_default()), span);
+            ctx.with(Role::Other)
         } else {
-            self.enter_table(ctx, span)
+            ctx
         };
         if !is_array {
             // A table may be defined once, unless only implied by a header path so far; its
             // keys so far are kept (as `toml` does).
             let duplicate = || ParseError::new("duplicate key").with_unexpected(*key_span);
-            let error = match self.root.descend(path, false) {
+            let error = match self.root.descend(path, false, false) {
                 Ok(parent) => match parent.find(key).and_then(|i| parent.node(i)) {
                     Some(Node::Table(t)) => {
                         let reusable = t.implicit && !t.dotted;
@@ -643,7 +671,7 @@ impl<'a> Reader<'a> {
             self.check_package(i, self.ctx, header.span);
         }
         let Some(((key, key_span), path)) = header.keys.split_last() else { return };
-        let error = match self.root.descend(path, false) {
+        let error = match self.root.descend(path, false, false) {
             Ok(parent) => {
                 let existing = parent.find(key);
                 if header.is_array {
@@ -686,36 +714,46 @@ impl<'a> Reader<'a> {
         self.value_error(ctx, Some(u8::MAX), format!("missing field `{missing}`"), span);
     }
 
-    /// Where a value starts: defines its key (or takes its place in an array) and returns
-    /// what it means.
-    fn place(&mut self, kind: &'static str) -> Ctx {
-        if let Some(Frame::Array { elements }) = self.frames.last() {
+    /// What the value starting now means, its array's span if it is an element (where
+    /// `toml` reported an element's failed checks), and its key, if any.
+    fn value_ctx(&mut self) -> (Ctx, Option<Span>, Option<Keys<'a>>) {
+        if let Some(Frame::Array { elements, open, .. }) = self.frames.last() {
             let mut ctx = *elements;
             if ctx.role == Role::PackageElement {
                 ctx.package = self.packages.len();
             }
-            return ctx;
+            return (ctx, Some(*open), None);
         }
-        let keys = std::mem::take(&mut self.keys);
+        let keys = std::mem::replace(&mut self.keys, self.spare_keys.pop().unwrap_or_default());
         if keys.len() > MAX_DEPTH as usize {
             self.structure(ParseError::new("recursion limit"));
-            return Ctx::ROOT.with(Role::Other);
+            return (Ctx::ROOT.with(Role::Other), None, None);
         }
         let Some(((key, _), path)) = keys.split_last() else {
-            return Ctx::ROOT.with(Role::Other);
+            return (Ctx::ROOT.with(Role::Other), None, Some(keys));
         };
-        let (result, base) = match self.frames.last_mut() {
-            Some(Frame::Inline { table, ctx, .. }) => (table.define(&keys, Node::Value(kind)), *ctx),
-            _ => (self.current.define(&keys, Node::Value(kind)), self.ctx),
+        let base = match self.frames.last() {
+            Some(Frame::Inline { ctx, .. }) => *ctx,
+            _ => self.ctx,
+        };
+        let parent = self.walk(base, path, false);
+        let ctx = self.child(parent, key);
+        (ctx, None, Some(keys))
+    }
+
+    /// Defines a value's key in the table that holds it, once the value is read.
+    fn define(&mut self, keys: Option<Keys<'a>>, kind: &'static str) {
+        let Some(mut keys) = keys else { return };
+        let result = match self.frames.last_mut() {
+            Some(Frame::Inline { table, .. }) => table.define(&keys, kind, true),
+            Some(Frame::Array { .. }) => Ok(()),
+            None => self.current.define(&keys, kind, false),
         };
         if let Err(e) = result {
             self.structure(e);
         }
-        let parent = self.walk(base, path, false);
-        let ctx = self.child(parent, key);
-        self.keys = keys;
-        self.keys.clear();
-        ctx
+        keys.clear();
+        self.spare_keys.push(keys);
     }
 
     fn on_scalar(&mut self, span: Span, encoding: Option<Encoding>) {
@@ -735,22 +773,31 @@ impl<'a> Reader<'a> {
             ScalarKind::Float => "float",
             ScalarKind::Integer(_) => "integer",
         };
-        let ctx = self.place(type_name);
         if kind == ScalarKind::DateTime {
             if let Err(e) = text.parse::<toml_datetime::Datetime>() {
                 self.structure(ParseError::new(e.to_string()).with_unexpected(span));
             }
         }
-        let integer = match kind {
-            ScalarKind::Integer(radix) => {
-                let n = i128::from_str_radix(&text, radix.value()).ok();
-                if n.is_none() && u128::from_str_radix(&text, radix.value()).is_err() {
-                    self.value_error(ctx, None, "integer number overflowed".into(), span);
-                    return;
+        let (ctx, _, keys) = self.value_ctx();
+        self.define(keys, type_name);
+        // Serde's own type errors carry the element's span, a check's errors the array's.
+        let check_span = element_span.unwrap_or(span);
+        // Serde saw an integer as i64, else u64, else i128, else u128, and named it so.
+        let (integer, unexpected) = match kind {
+            ScalarKind::Integer(radix) => match i128::from_str_radix(&text, radix.value()) {
+                Ok(n) if n >= i128::from(i64::MIN) && n <= i128::from(u64::MAX) => {
+                    (Some(n), format!("integer `{n}`"))
                 }
-                n
-            }
-            _ => None,
+                Ok(n) => (None, format!("integer `{n}` as i128")),
+                Err(_) => match u128::from_str_radix(&text, radix.value()) {
+                    Ok(n) => (None, format!("integer `{n}` as u128")),
+                    Err(_) => {
+                        self.value_error(ctx, None, "integer number overflowed".into(), span);
+                        return;
+                    }
+                },
+            },
+            _ => (None, String::new()),
         };
         let result = match (ctx.role, kind) {
             (Role::FormatVersion, ScalarKind::Integer(_)) => match integer {
@@ -761,8 +808,8 @@ impl<'a> Reader<'a> {
                 Some(n) if u32::try_from(n).is_ok() => {
                     Err(format!("invalid Cargo.lock format version: `{n}`"))
                 }
-                Some(n) => Err(format!("invalid value: integer `{n}`, expected u32")),
-                None => Err(format!("invalid value: integer `{text}`, expected u32")),
+                Some(_) => Err(format!("invalid value: {unexpected}, expected u32")),
+                None => Err(format!("invalid type: {unexpected}, expected u32")),
             },
             (Role::Field(i, field), ScalarKind::String) => self.set_field(i, field, text),
             (Role::DependencyEntry(i), ScalarKind::String) => {
@@ -771,6 +818,9 @@ impl<'a> Reader<'a> {
                     // An escaped string: rare enough that copying the parts is fine.
                     Cow::Owned(text) => DepSpec::parse(&text).map(DepSpec::into_owned),
                 };
+                let dep = dep.map_err(|message| {
+                    self.value_error(ctx, None, message, check_span);
+                });
                 dep.map(|dep| {
                     // A package's entries arrive together (one array per package).
                     self.dependencies.push(dep);
@@ -781,10 +831,15 @@ impl<'a> Reader<'a> {
                         p.dependencies.end = self.dependencies.len();
                     }
                 })
+                .or(Ok(()))
             }
             (role, _) => match role.expected() {
                 Some(expected) => {
-                    Err(format!("invalid type: {}, expected {expected}", describe(kind, &text)))
+                    let unexpected = match kind {
+                        ScalarKind::Integer(_) => unexpected,
+                        _ => describe(kind, &text),
+                    };
+                    Err(format!("invalid type: {unexpected}, expected {expected}"))
                 }
                 None => Ok(()),
             },
@@ -830,7 +885,15 @@ fn describe(kind: ScalarKind, text: &str) -> String {
     match kind {
         ScalarKind::String => format!("string {text:?}"),
         ScalarKind::Boolean(b) => format!("boolean `{b}`"),
-        ScalarKind::Float => format!("floating point `{text}`"),
+        ScalarKind::Float => {
+            // As serde writes an f64: always with a decimal point when finite.
+            let f = text.parse::<f64>().unwrap_or(f64::NAN);
+            let mut shown = f.to_string();
+            if f.is_finite() && !shown.contains('.') {
+                shown.push_str(".0");
+            }
+            format!("floating point `{shown}`")
+        }
         ScalarKind::Integer(_) => format!("integer `{text}`"),
         // `toml` hands a date-time to serde as a map.
         ScalarKind::DateTime => "map".to_owned(),
@@ -862,7 +925,7 @@ impl EventReceiver for Reader<'_> {
     }
 
     fn inline_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
-        let mut ctx = self.place("inline table");
+        let (mut ctx, _, keys) = self.value_ctx();
         match ctx.role {
             Role::PackageElement => {
                 let i = self.packages.len();
@@ -870,30 +933,26 @@ impl EventReceiver for Reader<'_> {
                 ctx = Ctx { role: Role::Package(i), package: i, ..ctx };
             }
             Role::Metadata | Role::Package(_) => {}
-            Role::Dependencies(_) => {
-                // An inline table where a sequence is due: serde names what it got.
-                self.type_error(ctx, "map", span);
-                ctx = ctx.with(Role::Other);
-            }
             _ => {
                 self.type_error(ctx, "map", span);
                 ctx = ctx.with(Role::Other);
             }
         }
-        self.frames.push(Frame::Inline { table: Table::default(), ctx, open: span });
+        self.frames.push(Frame::Inline { table: Table::default(), ctx, open: span, keys });
         true
     }
 
     fn inline_table_close(&mut self, span: Span, _error: &mut dyn ErrorSink) {
-        if let Some(Frame::Inline { ctx, open, .. }) = self.frames.pop() {
+        if let Some(Frame::Inline { ctx, open, keys, .. }) = self.frames.pop() {
             if let Role::Package(i) = ctx.role {
                 self.check_package(i, ctx, open.append(span));
             }
+            self.define(keys, INLINE_TABLE);
         }
     }
 
     fn array_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
-        let ctx = self.place("array");
+        let (ctx, _, keys) = self.value_ctx();
         let elements = match ctx.role {
             Role::PackageList => ctx.with(Role::PackageElement),
             Role::Dependencies(i) => ctx.with(Role::DependencyEntry(i)),
@@ -902,12 +961,14 @@ impl EventReceiver for Reader<'_> {
                 ctx.with(Role::Other)
             }
         };
-        self.frames.push(Frame::Array { elements });
+        self.frames.push(Frame::Array { elements, open: span, keys });
         true
     }
 
     fn array_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
-        self.frames.pop();
+        if let Some(Frame::Array { keys, .. }) = self.frames.pop() {
+            self.define(keys, "array");
+        }
     }
 
     fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, _error: &mut dyn ErrorSink) {
