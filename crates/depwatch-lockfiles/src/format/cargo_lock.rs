@@ -6,9 +6,11 @@
 //!
 //! Only what depwatch uses is kept, borrowed from the text: this file is on the hot path of
 //! every scan, and a generic lockfile model (the `cargo-lock` crate) cost a third more time
-//! and many more allocations. Values are still checked the way Cargo and `cargo-lock` check
-//! them (semver versions, dependency strings, source kinds, hex checksums), inside
-//! deserialization so that a bad value is reported with its line.
+//! and many more allocations, and `toml`'s intermediate document tree cost a third of what
+//! was left. The document is still checked as TOML (syntax by `toml_parser`, structure as
+//! `toml` checks it), and values the way Cargo and `cargo-lock` check them (semver versions,
+//! dependency strings, source kinds, hex checksums), as they are read, so that a bad value is
+//! reported with its line; the error reported is the one `toml` and serde reported.
 
 use super::cargo_toml::{read_manifest, Manifest};
 use crate::parsed::{line_at, scopes_by_reachability};
@@ -138,7 +140,8 @@ impl LockError {
                 let mut full = String::new();
                 if let Some(span) = span {
                     let (line, column) = translate_position(text.as_bytes(), span.start());
-                    full = format!("TOML parse error at line {}, column {}\n", line + 1, column + 1);
+                    full =
+                        format!("TOML parse error at line {}, column {}\n", line + 1, column + 1);
                 }
                 full.push_str(&message);
                 let prose: Vec<&str> = full
@@ -342,7 +345,8 @@ impl<'a> Table<'a> {
             self.entries.reserve(8);
         }
         if i == Self::LINEAR {
-            self.index = self.entries.iter().enumerate().map(|(j, (k, _))| (k.clone(), j)).collect();
+            self.index =
+                self.entries.iter().enumerate().map(|(j, (k, _))| (k.clone(), j)).collect();
         }
         if i >= Self::LINEAR {
             self.index.insert(key.clone(), i);
@@ -392,7 +396,12 @@ impl<'a> Table<'a> {
     }
 
     /// Defines `keys` (a dotted key, last part the name) in this table.
-    fn define(&mut self, keys: &[(Cow<'a, str>, Span)], kind: &'static str, inline: bool) -> Result<(), ParseError> {
+    fn define(
+        &mut self,
+        keys: &[(Cow<'a, str>, Span)],
+        kind: &'static str,
+        inline: bool,
+    ) -> Result<(), ParseError> {
         let Some(((key, span), path)) = keys.split_last() else { return Ok(()) };
         let dotted = !path.is_empty();
         let parent = self.descend(path, dotted, inline)?;
@@ -518,7 +527,12 @@ impl<'a> Reader<'a> {
 
     fn type_error(&mut self, ctx: Ctx, unexpected: &str, span: Span) {
         if let Some(expected) = ctx.role.expected() {
-            self.value_error(ctx, None, format!("invalid type: {unexpected}, expected {expected}"), span);
+            self.value_error(
+                ctx,
+                None,
+                format!("invalid type: {unexpected}, expected {expected}"),
+                span,
+            );
         }
     }
 
@@ -615,7 +629,12 @@ impl<'a> Reader<'a> {
                     Ctx { role: Role::Package(i), package: i, ..ctx }
                 }
                 Role::Dependencies(_) => {
-                    self.value_error(ctx, None, "invalid type: map, expected a string".into(), span);
+                    self.value_error(
+                        ctx,
+                        None,
+                        "invalid type: map, expected a string".into(),
+                        span,
+                    );
                     ctx.with(Role::Other)
                 }
                 _ => {
@@ -626,7 +645,11 @@ impl<'a> Reader<'a> {
         } else if ctx.role.expected().is_some() && ctx.role != Role::Metadata {
             // The table's type error is reported at its header, even when an earlier header
             // path implied it (`toml` spans a table by its defining header).
-            self.value_error_first(ctx, format!("invalid type: map, expected {}", ctx.role.expected().unwrap_or_default()), span);
+            self.value_error_first(
+                ctx,
+                format!("invalid type: map, expected {}", ctx.role.expected().unwrap_or_default()),
+                span,
+            );
             ctx.with(Role::Other)
         } else {
             ctx
@@ -778,7 +801,7 @@ impl<'a> Reader<'a> {
                 self.structure(ParseError::new(e.to_string()).with_unexpected(span));
             }
         }
-        let (ctx, _, keys) = self.value_ctx();
+        let (ctx, element_span, keys) = self.value_ctx();
         self.define(keys, type_name);
         // Serde's own type errors carry the element's span, a check's errors the array's.
         let check_span = element_span.unwrap_or(span);
@@ -1646,6 +1669,130 @@ mod tests {
         let parsed = run(&text);
         assert_eq!(names(&parsed), ["a 1.0.0"]);
         assert!(parsed.diagnostics.iter().all(|d| d.level == DiagnosticLevel::Info));
+    }
+
+    /// The first error of a refused file, as (line, message without the prefix).
+    fn error_of(text: &str) -> (Option<u32>, String) {
+        let diag = refused(text);
+        let message =
+            diag.message.strip_prefix("invalid Cargo.lock: parse error: TOML parse error at ");
+        (diag.line, message.unwrap_or(&diag.message).to_owned())
+    }
+
+    #[test]
+    fn malformed_toml_is_an_error_with_its_line() {
+        let pkg = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n";
+        for (text, line, expected) in [
+            // Syntax.
+            (format!("{pkg}source = \"registry+x:y\n"), 4, "invalid basic string"),
+            (format!("{pkg}source = 'x\n"), 4, "invalid literal string"),
+            (format!("{pkg}dependencies = [\"b\"\n"), 4, "unclosed array"),
+            (format!("{pkg}[[package]\n"), 4, "unclosed array table"),
+            (format!("{pkg}name\n"), 4, "expected"),
+            (format!("{pkg}x = \"\\q\"\n"), 4, "missing escaped value"),
+            (format!("{pkg}x = 1979-13-01\n"), 4, "month"),
+            (format!("{pkg}x = 0x\n"), 4, "integer number overflowed"),
+            (format!("{pkg}# bell \u{7}\n"), 4, "invalid comment"),
+            // Structure.
+            (format!("{pkg}name = \"b\"\n"), 4, "duplicate key"),
+            (format!("[metadata]\n[metadata]\n{pkg}"), 2, "duplicate key"),
+            (format!("[a.b]\n[a]\nb = 1\n{pkg}"), 3, "duplicate key"),
+            (
+                format!("a = {{ b = 1 }}\na.c = 2\n{pkg}"),
+                2,
+                "cannot extend value of type inline table",
+            ),
+            (format!("a = [1]\n[a.b]\n{pkg}"), 2, "cannot extend value of type array"),
+            (format!("{pkg}x = {{ y = 1, y = 2 }}\n"), 4, "duplicate key"),
+            (format!("package = []\n{pkg}"), 2, "duplicate key"),
+            // Shapes and types.
+            (
+                "[package]\nname = \"a\"\nversion = \"1.0.0\"\n".to_owned(),
+                1,
+                "invalid type: map, expected a sequence",
+            ),
+            (
+                "package = { name = \"a\" }\n".to_owned(),
+                1,
+                "invalid type: map, expected a sequence",
+            ),
+            (
+                "package = [1]\n".to_owned(),
+                1,
+                "invalid type: integer `1`, expected struct RawPackage",
+            ),
+            (format!("{pkg}source = true\n"), 4, "invalid type: boolean `true`, expected a string"),
+            (
+                format!("{pkg}checksum = 1.5e3\n"),
+                4,
+                "invalid type: floating point `1500.0`, expected a string",
+            ),
+            (
+                format!("{pkg}dependencies = \"b\"\n"),
+                4,
+                "invalid type: string \"b\", expected a sequence",
+            ),
+            (
+                format!("{pkg}dependencies = [0x10]\n"),
+                4,
+                "invalid type: integer `16`, expected a string",
+            ),
+            (format!("{pkg}name.first = \"a\"\n"), 4, "cannot extend value of type string"),
+            (
+                format!("version = 99999999999999999999999\n{pkg}"),
+                1,
+                "integer `99999999999999999999999` as i128",
+            ),
+            (format!("[metadata]\nx = 1\n[version]\n{pkg}"), 3, "invalid type: map, expected u32"),
+        ] {
+            let (got_line, message) = error_of(&text);
+            assert!(message.contains(expected), "{text}\n{message}");
+            assert_eq!(got_line, Some(line), "{text}\n{message}");
+        }
+    }
+
+    /// `toml` deserialized from sorted maps: of several bad values it reported the first in
+    /// key order, not in file order.
+    #[test]
+    fn the_error_reported_is_the_first_in_key_order() {
+        let text = "version = 9\n[[package]]\nname = \"a\"\nversion = \"x\"\nchecksum = \"0\"\n";
+        assert!(error_of(text).1.contains("expected 64 hex chars"), "{:?}", error_of(text));
+        // Syntax errors come before structure errors, which come before value errors.
+        let text = "version = 9\nversion = 3\n[[package]\n";
+        assert_eq!(error_of(text).0, Some(3));
+        let text = "version = 9\nversion = 3\n";
+        assert!(error_of(text).1.contains("duplicate key"));
+    }
+
+    #[test]
+    fn packages_may_be_an_array_of_inline_tables() {
+        let text = "package = [{ name = \"app\", version = \"0.1.0\", dependencies = [\"a\"] },\n\
+                    { name = \"a\", version = \"1.0.0\", x = { y = [1] } }]\n";
+        let parsed = run(text);
+        assert_eq!(names(&parsed), ["app 0.1.0", "a 1.0.0"]);
+        assert_eq!(edges(&parsed), [(0, 1)]);
+        let (line, message) = error_of("package = [{ name = \"a\" },\n{ version = \"1.0.0\" }]\n");
+        assert_eq!(line, Some(1));
+        assert!(message.contains("missing field `version`"), "{message}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        for depth in [100, 100_000] {
+            let arrays = format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+            let tables = format!("x = {}1{}\n", "{ a = ".repeat(depth), " }".repeat(depth));
+            let keys = format!("{} = 1\n", vec!["k"; depth].join("."));
+            let header = format!("[{}]\n", vec!["k"; depth].join("."));
+            for text in [arrays, tables, keys, header] {
+                let (line, message) = error_of(&text);
+                assert_eq!(line.unwrap_or(1), 1);
+                assert!(message.contains("recursion") || message.contains("max"), "{message}");
+            }
+        }
+        // Within the limit, nesting in skipped values is fine.
+        let text =
+            "x = [[[[{ a = { b = [1] } }]]]]\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n";
+        assert_eq!(names(&run(text)), ["a 1.0.0"]);
     }
 
     #[test]
