@@ -6,7 +6,7 @@
 # `--no-fetch`). Goal: depwatch takes at most 0.3x cargo-audit's time.
 #
 # Usage: bench/scan-vs-cargo-audit.sh [LOCKFILE] [RUNS]
-#   default: shared/data/lockfiles/rustsec.Cargo.lock, 20 runs
+#   default: shared/data/lockfiles/rustsec.Cargo.lock, 100 runs
 # Uses hyperfine when installed, else a loop timed with `date +%s%N` (median reported).
 # Needs: cargo-audit on PATH (`cargo install cargo-audit --locked`), python3.
 set -euo pipefail
@@ -23,7 +23,7 @@ fi
 [ -n "$shared" ] || { echo "shared/data/advisories not found; set DEPWATCH_SHARED_DIR" >&2; exit 2; }
 command -v cargo-audit >/dev/null || { echo "cargo-audit not found: cargo install cargo-audit --locked" >&2; exit 2; }
 lock="$(realpath "${1:-$shared/data/lockfiles/rustsec.Cargo.lock}")"
-runs="${2:-20}"
+runs="${2:-100}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -42,9 +42,20 @@ python3 -c 'import json,sys; [json.load(open(p)) for p in sys.argv[1:]]' "$work/
 
 if command -v hyperfine > /dev/null; then
   cd "$work"
-  hyperfine -N --warmup 3 --runs "$runs" -i \
+  hyperfine -N --warmup 10 --runs "$runs" -i --export-json "$work/hf.json" \
     -n "depwatch scan" "$(printf '%q ' "${dw_cmd[@]}")" \
     -n "cargo audit" "$(printf '%q ' "${ca_cmd[@]}")"
+  # Wall time varies with the machine; CPU time (user + system) is steadier on a shared one.
+  python3 - "$work/hf.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+dw, ca = r["depwatch scan"], r["cargo audit"]
+cpu = lambda x: x["user"] + x["system"]
+print(f"depwatch: mean {dw['mean']*1e3:.2f} ms, median {dw['median']*1e3:.2f} ms, cpu {cpu(dw)*1e3:.2f} ms")
+print(f"cargo-audit: mean {ca['mean']*1e3:.2f} ms, median {ca['median']*1e3:.2f} ms, cpu {cpu(ca)*1e3:.2f} ms")
+print(f"ratio depwatch/cargo-audit: mean {dw['mean']/ca['mean']:.3f}, median {dw['median']/ca['median']:.3f}, "
+      f"cpu {cpu(dw)/cpu(ca):.3f} (goal <= 0.30)")
+PY
   exit 0
 fi
 

@@ -6,8 +6,7 @@
 //!
 //! `cargo bench -p depwatch-advisories --bench engine`
 
-// The allocator the depwatch binaries ship with (depwatch-cli, depwatch-desktop): the
-// benchmark measures matching as the product runs it.
+// The desktop app's allocator: the benchmark measures matching as the desktop runs it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

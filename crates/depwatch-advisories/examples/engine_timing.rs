@@ -4,8 +4,7 @@
 //!
 //! `cargo run --release -p depwatch-advisories --example engine_timing -- [ADVISORIES_DIR]`
 
-// The allocator the depwatch binaries ship with (depwatch-cli, depwatch-desktop): the
-// benchmark measures matching as the product runs it.
+// The desktop app's allocator: the benchmark measures matching as the desktop runs it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,10 +6,8 @@ mod output;
 use clap::Parser;
 use std::process::ExitCode;
 
-// glibc's malloc spent over a third of matching time in malloc, free and consolidation;
-// mimalloc nearly halves it (bench/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator, unlike the desktop app's mimalloc: most CLI runs last milliseconds,
+// and there mimalloc's fresh pages cost more than its faster malloc saves (bench/README.md).
 
 fn main() -> ExitCode {
     let cli = command::Cli::parse();
