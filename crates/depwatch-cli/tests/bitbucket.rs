@@ -1,7 +1,7 @@
 //! `depwatch bitbucket …` against the fake Bitbucket, as a user runs it.
 
 use assert_cmd::Command;
-use depwatch_fakebb::{Config, FakeBitbucket, Permission, RepoSpec};
+use depwatch_fakebb::{press_authorize, Config, FakeBitbucket, Permission, RepoSpec};
 use predicates::str::contains;
 use std::path::Path;
 
@@ -105,38 +105,6 @@ async fn add_list_repos_and_scan_against_the_fake() {
     );
 }
 
-/// A browser stand-in: opens the fake's authorize page, presses Allow or Deny with the page's
-/// XSRF token, and returns the redirect target or the page shown.
-async fn press(authorize_url: &str, approve: bool) -> Result<String, String> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .unwrap();
-    let html = http.get(authorize_url).send().await.unwrap().text().await.unwrap();
-    let field = |name: &str| {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = html.find(&marker).unwrap_or_else(|| panic!("{name} in {html}")) + marker.len();
-        html[start..].split('"').next().unwrap().to_owned()
-    };
-    let button = if approve { "approve=Allow" } else { "deny=Deny" };
-    let reply = http
-        .post(authorize_url.split('?').next().unwrap())
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "oauth_token={}&atl_token={}&{button}",
-            field("oauth_token"),
-            field("atl_token")
-        ))
-        .send()
-        .await
-        .unwrap();
-    match reply.headers().get("location") {
-        Some(location) => Ok(location.to_str().unwrap().to_owned()),
-        None => Err(reply.text().await.unwrap()),
-    }
-}
-
 /// Adds an OAuth instance with the CLI and registers its printed public key on the fake.
 fn add_oauth_instance(fake: &FakeBitbucket, data: &Path) {
     let out = depwatch(data)
@@ -197,7 +165,11 @@ async fn authorize_receives_the_browser_callback_on_a_loopback_listener() {
     }
     let (child, lines, url) = tokio::task::block_in_place(|| spawn_authorize(&data, &[]));
     assert!(url.contains("/bitbucket/plugins/servlet/oauth/authorize?oauth_token="), "{url}");
-    let location = press(&url, true).await.expect("Allow redirects to the loopback callback");
+    let location = press_authorize(&url, true)
+        .await
+        .unwrap()
+        .redirect()
+        .expect("Allow redirects to the loopback callback");
     assert!(location.starts_with("http://127.0.0.1:"), "{location}");
     let page = reqwest::get(&location).await.unwrap();
     assert_eq!(page.status(), 200);
@@ -254,7 +226,11 @@ async fn authorize_reports_a_denial_and_paste_completes_out_of_band() {
 
     // Deny: the command fails and says so.
     let (child, lines, url) = tokio::task::block_in_place(|| spawn_authorize(&data, &[]));
-    let location = press(&url, false).await.expect("Deny redirects to the callback");
+    let location = press_authorize(&url, false)
+        .await
+        .unwrap()
+        .redirect()
+        .expect("Deny redirects to the callback");
     let page = reqwest::get(&location).await.unwrap().text().await.unwrap();
     assert!(page.contains("Access denied"), "{page}");
     let (output, _) = tokio::task::block_in_place(|| {
@@ -268,7 +244,7 @@ async fn authorize_reports_a_denial_and_paste_completes_out_of_band() {
     // --paste: Bitbucket shows the code, the user types it in.
     let (mut child, lines, url) =
         tokio::task::block_in_place(|| spawn_authorize(&data, &["--paste"]));
-    let page = press(&url, true).await.expect_err("out of band shows a page");
+    let page = press_authorize(&url, true).await.unwrap().page().expect("out of band shows a page");
     let marker = "<code id=\"oauth-verifier\">";
     let start = page.find(marker).unwrap() + marker.len();
     let verifier = page[start..].split('<').next().unwrap().to_owned();

@@ -24,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 mod auth;
+mod browser;
 mod clock;
 mod config;
 mod control;
@@ -48,6 +49,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::Serialize;
 
+pub use browser::{press_authorize, AuthorizeAnswer};
 pub use config::{Config, RateLimit, Resource};
 pub use delivery::{signature as hmac_signature, PLUGIN_HOOK_KEY};
 pub use history::ZERO_HASH;

@@ -186,7 +186,7 @@ mod tests {
     //! browser on the fake's authorize page.
 
     use crate::ipc_harness::Ipc;
-    use depwatch_fakebb::{Config, FakeBitbucket};
+    use depwatch_fakebb::{press_authorize, Config, FakeBitbucket};
     use serde_json::{json, Value};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
@@ -194,37 +194,6 @@ mod tests {
 
     fn ipc(dir: &std::path::Path) -> Ipc {
         Ipc::open(dir)
-    }
-
-    /// Presses Allow (or Deny) on the fake's authorize page; the redirect target, or the page.
-    async fn press(authorize_url: &str, approve: bool) -> Result<String, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap();
-        let html = http.get(authorize_url).send().await.unwrap().text().await.unwrap();
-        let field = |name: &str| {
-            let marker = format!("name=\"{name}\" value=\"");
-            let start = html.find(&marker).unwrap() + marker.len();
-            html[start..].split('"').next().unwrap().to_owned()
-        };
-        let button = if approve { "approve=Allow" } else { "deny=Deny" };
-        let reply = http
-            .post(authorize_url.split('?').next().unwrap())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(format!(
-                "oauth_token={}&atl_token={}&{button}",
-                field("oauth_token"),
-                field("atl_token")
-            ))
-            .send()
-            .await
-            .unwrap();
-        match reply.headers().get("location") {
-            Some(l) => Ok(l.to_str().unwrap().to_owned()),
-            None => Err(reply.text().await.unwrap()),
-        }
     }
 
     fn wait_until_not_waiting(ipc: &Ipc) -> Value {
@@ -279,7 +248,7 @@ mod tests {
         assert_eq!(ipc.call("oauth_status", json!({})).unwrap()["state"], "waiting");
         let url = pending["authorizeUrl"].as_str().unwrap().to_owned();
         rt.block_on(async {
-            let location = press(&url, false).await.unwrap();
+            let location = press_authorize(&url, false).await.unwrap().redirect().unwrap();
             assert!(location.starts_with("http://127.0.0.1:"), "{location}");
             reqwest::get(&location).await.unwrap();
         });
@@ -298,7 +267,7 @@ mod tests {
             ipc.call("oauth_start", json!({ "openBrowser": false, "outOfBand": false })).unwrap();
         let url = pending["authorizeUrl"].as_str().unwrap().to_owned();
         rt.block_on(async {
-            let location = press(&url, true).await.unwrap();
+            let location = press_authorize(&url, true).await.unwrap().redirect().unwrap();
             let page = reqwest::get(&location).await.unwrap().text().await.unwrap();
             assert!(page.contains("You can close this tab"), "{page}");
         });
@@ -338,7 +307,7 @@ mod tests {
             ipc.call("oauth_start", json!({ "openBrowser": false, "outOfBand": true })).unwrap();
         assert_eq!(pending["outOfBand"], true);
         let url = pending["authorizeUrl"].as_str().unwrap().to_owned();
-        let page = rt.block_on(press(&url, true)).unwrap_err();
+        let page = rt.block_on(press_authorize(&url, true)).unwrap().page().unwrap();
         let marker = "<code id=\"oauth-verifier\">";
         let start = page.find(marker).unwrap() + marker.len();
         let verifier = page[start..].split('<').next().unwrap().to_owned();

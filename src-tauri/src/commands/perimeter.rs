@@ -79,9 +79,9 @@ fn stored_projects(
         .projects(Some(&instance.name))?
         .iter()
         .map(|p| {
-            let repositories: Vec<PerimeterRepository> = repos
+            let in_project: Vec<_> = repos.iter().filter(|r| r.project_key == p.key).collect();
+            let repositories: Vec<PerimeterRepository> = in_project
                 .iter()
-                .filter(|r| r.project_key == p.key)
                 .map(|r| PerimeterRepository {
                     id: r.id.0,
                     project_key: r.project_key.clone(),
@@ -96,11 +96,8 @@ fn stored_projects(
                 })
                 .collect();
             // A project hook delivers for all its repositories: its last delivery is theirs.
-            let project_delivery = repos
-                .iter()
-                .filter(|r| r.project_key == p.key)
-                .filter_map(|r| delivered.get(&r.id).copied())
-                .max();
+            let project_delivery =
+                in_project.iter().filter_map(|r| delivered.get(&r.id).copied()).max();
             PerimeterProject {
                 key: p.key.clone(),
                 name: p.name.clone().unwrap_or_else(|| p.key.clone()),

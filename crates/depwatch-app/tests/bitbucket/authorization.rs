@@ -5,23 +5,16 @@
 use depwatch_app::{
     App, Authorization, AuthorizationState, CallbackEndpoint, FailureKind, StartedAuthorization,
 };
-use depwatch_fakebb::{Config, FakeBitbucket};
+use depwatch_fakebb::{press_authorize, AuthorizeAnswer, Config, FakeBitbucket};
 use depwatch_store::InstanceState;
 use std::time::Duration;
 
 const OTHER_PUBLIC_KEY: &str = include_str!("../fixtures/oauth/other-consumer-public.pem");
 
-/// A browser without cookies or redirects, acting as the fake's logged-in admin.
+/// A browser without cookies or redirects, following the authorize page's redirect (pressing
+/// Allow or Deny is `depwatch_fakebb::press_authorize`).
 pub struct Browser {
     http: reqwest::Client,
-}
-
-/// What the authorize page's form submission answered.
-pub enum Answer {
-    /// A redirect to the callback.
-    Redirect(String),
-    /// An HTML page (the out-of-band verifier page or an error).
-    Page(String),
 }
 
 impl Browser {
@@ -34,52 +27,12 @@ impl Browser {
         Browser { http }
     }
 
-    /// Opens the authorize page and presses Allow (`approve`) or Deny.
-    pub async fn decide(&self, authorize_url: &str, approve: bool) -> Answer {
-        let page = self.http.get(authorize_url).send().await.unwrap();
-        assert_eq!(page.status(), 200, "authorize page");
-        let html = page.text().await.unwrap();
-        let field = |name: &str| {
-            let marker = format!("name=\"{name}\" value=\"");
-            let start =
-                html.find(&marker).unwrap_or_else(|| panic!("{name} in {html}")) + marker.len();
-            html[start..].split('"').next().unwrap().to_owned()
-        };
-        let action = {
-            let marker = "action=\"";
-            let start = html.find(marker).unwrap() + marker.len();
-            html[start..].split('"').next().unwrap().to_owned()
-        };
-        let url = reqwest::Url::parse(authorize_url).unwrap().join(&action).unwrap();
-        let button = if approve { "approve=Allow" } else { "deny=Deny" };
-        let body = format!(
-            "oauth_token={}&atl_token={}&{button}",
-            depwatch_fakebb::oauth_percent_encode(&field("oauth_token")),
-            depwatch_fakebb::oauth_percent_encode(&field("atl_token")),
-        );
-        let reply = self
-            .http
-            .post(url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        if reply.status() == 302 {
-            let location = reply.headers()["location"].to_str().unwrap().to_owned();
-            Answer::Redirect(location)
-        } else {
-            Answer::Page(reply.text().await.unwrap())
-        }
-    }
-
-    /// Follows a redirect to depwatch's callback; returns (status, page).
+    /// Opens `location` (the callback the authorize page redirected to): status and body.
     pub async fn follow(&self, location: &str) -> (u16, String) {
         let reply = self.http.get(location).send().await.unwrap();
         (reply.status().as_u16(), reply.text().await.unwrap())
     }
 }
-
 /// The verifier shown on the fake's out-of-band page.
 pub fn verifier_on(page: &str) -> String {
     let marker = "<code id=\"oauth-verifier\">";
@@ -165,7 +118,8 @@ async fn approve_through_the_loopback_callback_stores_a_working_token() {
         async move { flow.wait(app).await }
     };
     let browser = async {
-        let Answer::Redirect(location) = Browser::new().decide(&started.authorize_url, true).await
+        let AuthorizeAnswer::Redirect(location) =
+            press_authorize(&started.authorize_url, true).await.unwrap()
         else {
             panic!("Allow must redirect to the loopback callback");
         };
@@ -203,7 +157,8 @@ async fn deny_fails_the_attempt_and_leaves_the_instance_unauthorized() {
     let flow = Authorization::new();
     let started = start(&s, &flow, CallbackEndpoint::OneShot).await;
     let browser = async {
-        let Answer::Redirect(location) = Browser::new().decide(&started.authorize_url, false).await
+        let AuthorizeAnswer::Redirect(location) =
+            press_authorize(&started.authorize_url, false).await.unwrap()
         else {
             panic!("Deny must redirect to the loopback callback");
         };
@@ -243,7 +198,8 @@ async fn an_expired_request_token_ends_the_attempt_as_expired() {
     let status = flow.wait(&s.app).await;
     assert_eq!(status.state, AuthorizationState::Expired, "{status:?}");
     // The browser arriving late finds nobody waiting.
-    let Answer::Redirect(location) = Browser::new().decide(&started.authorize_url, true).await
+    let AuthorizeAnswer::Redirect(location) =
+        press_authorize(&started.authorize_url, true).await.unwrap()
     else {
         panic!("Allow must redirect");
     };
@@ -258,7 +214,8 @@ async fn an_expired_request_token_ends_the_attempt_as_expired() {
     let started = start(&s, &flow, CallbackEndpoint::OutOfBand).await;
     assert!(started.out_of_band);
     assert!(started.callback_url.is_none());
-    let Answer::Page(page) = Browser::new().decide(&started.authorize_url, true).await else {
+    let AuthorizeAnswer::Page(page) = press_authorize(&started.authorize_url, true).await.unwrap()
+    else {
         panic!("out of band shows the verifier");
     };
     let verifier = verifier_on(&page);
@@ -277,7 +234,8 @@ async fn pasted_verifier_completes_an_out_of_band_attempt() {
         s.fake.requests().into_iter().find(|r| r.path.ends_with("/oauth/request-token")).unwrap();
     let header = rt_request.headers.iter().find(|(k, _)| k == "authorization").unwrap();
     assert!(header.1.contains("oauth_callback=\"oob\""), "{}", header.1);
-    let Answer::Page(page) = Browser::new().decide(&started.authorize_url, true).await else {
+    let AuthorizeAnswer::Page(page) = press_authorize(&started.authorize_url, true).await.unwrap()
+    else {
         panic!("out of band shows the verifier");
     };
     let report =
@@ -319,7 +277,8 @@ async fn foreign_and_cancelled_callbacks_are_refused() {
     };
     let (status, ()) = tokio::join!(waiter, canceller);
     assert_eq!(status.state, AuthorizationState::Idle);
-    let Answer::Redirect(location) = Browser::new().decide(&started.authorize_url, true).await
+    let AuthorizeAnswer::Redirect(location) =
+        press_authorize(&started.authorize_url, true).await.unwrap()
     else {
         panic!("Allow must redirect");
     };
@@ -354,7 +313,8 @@ async fn the_main_listener_serves_the_callback_too() {
     assert!(started.callback_url.as_deref().unwrap().starts_with(&origin));
     assert_eq!(callbacks.waiting(), 1);
     let browser = async {
-        let Answer::Redirect(location) = Browser::new().decide(&started.authorize_url, true).await
+        let AuthorizeAnswer::Redirect(location) =
+            press_authorize(&started.authorize_url, true).await.unwrap()
         else {
             panic!("Allow must redirect");
         };
@@ -381,7 +341,8 @@ async fn short_lived_tokens_are_renewed_with_the_session_handle_before_expiry() 
     let s = oauth_setup(config, true).await;
     let flow = Authorization::new();
     let started = start(&s, &flow, CallbackEndpoint::OutOfBand).await;
-    let Answer::Page(page) = Browser::new().decide(&started.authorize_url, true).await else {
+    let AuthorizeAnswer::Page(page) = press_authorize(&started.authorize_url, true).await.unwrap()
+    else {
         panic!("out of band shows the verifier");
     };
     flow.submit_verifier(&s.app, &verifier_on(&page)).await.unwrap();
