@@ -42,19 +42,36 @@ python3 -c 'import json,sys; [json.load(open(p)) for p in sys.argv[1:]]' "$work/
 
 if command -v hyperfine > /dev/null; then
   cd "$work"
-  hyperfine -N --warmup 10 --runs "$runs" -i --export-json "$work/hf.json" \
-    -n "depwatch scan" "$(printf '%q ' "${dw_cmd[@]}")" \
-    -n "cargo audit" "$(printf '%q ' "${ca_cmd[@]}")"
-  # Wall time varies with the machine; CPU time (user + system) is steadier on a shared one.
-  python3 - "$work/hf.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-dw, ca = r["depwatch scan"], r["cargo audit"]
-cpu = lambda x: x["user"] + x["system"]
-print(f"depwatch: mean {dw['mean']*1e3:.2f} ms, median {dw['median']*1e3:.2f} ms, cpu {cpu(dw)*1e3:.2f} ms")
-print(f"cargo-audit: mean {ca['mean']*1e3:.2f} ms, median {ca['median']*1e3:.2f} ms, cpu {cpu(ca)*1e3:.2f} ms")
-print(f"ratio depwatch/cargo-audit: mean {dw['mean']/ca['mean']:.3f}, median {dw['median']/ca['median']:.3f}, "
-      f"cpu {cpu(dw)/cpu(ca):.3f} (goal <= 0.30)")
+  # Blocks that alternate which command goes first: a slow spell on a shared machine then
+  # hits both commands of a block alike, and the per-block ratios show the spread.
+  blocks=10
+  per_block=$(( (runs + blocks - 1) / blocks ))
+  for b in $(seq "$blocks"); do
+    dw_args=(-n "depwatch scan" "$(printf '%q ' "${dw_cmd[@]}")")
+    ca_args=(-n "cargo audit" "$(printf '%q ' "${ca_cmd[@]}")")
+    if [ $((b % 2)) -eq 1 ]; then order=("${dw_args[@]}" "${ca_args[@]}"); else order=("${ca_args[@]}" "${dw_args[@]}"); fi
+    hyperfine -N --style none --warmup 3 --runs "$per_block" -i --export-json "$work/hf-$b.json" "${order[@]}" > /dev/null 2>&1
+  done
+  python3 - "$work" "$blocks" "$lock" <<'PY'
+import json, statistics as st, sys
+work, blocks, lock = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+times = {"depwatch scan": [], "cargo audit": []}
+cpu = {"depwatch scan": [], "cargo audit": []}
+ratios = []
+for b in range(1, blocks + 1):
+    r = {x["command"]: x for x in json.load(open(f"{work}/hf-{b}.json"))["results"]}
+    for name in times:
+        times[name] += r[name]["times"]
+        cpu[name].append(r[name]["user"] + r[name]["system"])
+    ratios.append(r["depwatch scan"]["mean"] / r["cargo audit"]["mean"])
+dw, ca = times["depwatch scan"], times["cargo audit"]
+ms = lambda x: f"{x * 1e3:.2f} ms"
+print(f"lockfile: {lock}; {blocks} blocks of {len(dw) // blocks} runs per command")
+print(f"depwatch:    mean {ms(st.mean(dw))}, median {ms(st.median(dw))}, cpu {ms(st.mean(cpu['depwatch scan']))}")
+print(f"cargo-audit: mean {ms(st.mean(ca))}, median {ms(st.median(ca))}, cpu {ms(st.mean(cpu['cargo audit']))}")
+print(f"ratio depwatch/cargo-audit: mean {st.mean(dw) / st.mean(ca):.3f}, median {st.median(dw) / st.median(ca):.3f}, "
+      f"cpu {st.mean(cpu['depwatch scan']) / st.mean(cpu['cargo audit']):.3f} (goal <= 0.30)")
+print(f"per-block ratios of means: median {st.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")
 PY
   exit 0
 fi

@@ -1,7 +1,7 @@
 //! Alias groups: OSV `aliases` are symmetric and transitive, so records that name each other,
 //! directly or through a shared CVE, describe one issue and become one finding.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Union-find over advisory ids.
 #[derive(Debug, Default)]
@@ -54,11 +54,11 @@ impl AliasGroups {
 
     /// Resolves every id to its group number and lists each group's ids, sorted.
     pub(crate) fn finish(mut self) -> (HashMap<String, usize>, Vec<Vec<String>>) {
-        let mut root_to_group: HashMap<usize, usize> = HashMap::new();
+        let mut root_to_group: HashMap<usize, usize> = HashMap::default();
         let mut groups: Vec<Vec<String>> = Vec::new();
         let mut entries: Vec<(String, usize)> = self.ids.clone().into_iter().collect();
         entries.sort();
-        let mut by_id = HashMap::with_capacity(entries.len());
+        let mut by_id = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
         for (id, n) in entries {
             let root = self.find(n);
             let g = *root_to_group.entry(root).or_insert_with(|| {

@@ -3,11 +3,11 @@
 
 use crate::alias::AliasGroups;
 use crate::osv::{Advisory, Event, RangeKind};
-use crate::severity::record_severity;
+use crate::severity::{record_severity, SeverityProblem};
 use crate::version::{Version, VersionError};
 use depwatch_core::{Diagnostic, Ecosystem, FindingKind, RangeEvent, Severity};
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// One event bound, ordered `Zero < Version < Infinity`.
@@ -108,8 +108,9 @@ pub(crate) struct IndexedRecord {
     pub(crate) advisory: Advisory,
     pub(crate) kind: FindingKind,
     pub(crate) group: usize,
-    /// The record's severity through any entry (the alias fallback uses it).
-    pub(crate) severity: Severity,
+    /// The record's severity through any entry (the alias fallback uses it), with the vectors
+    /// that could not be scored: computed on first use, like `entry_severity`.
+    pub(crate) severity: OnceLock<(Severity, Vec<SeverityProblem>)>,
     /// Severity through each `affected` entry, by index: scored on the first match of the
     /// record and kept, since CVSS v4 scoring is too slow for the matching hot path and most
     /// records loaded for a scan never match.
@@ -143,8 +144,9 @@ pub struct IndexStats {
 #[derive(Debug, Default)]
 pub struct AdvisoryIndex {
     pub(crate) records: Vec<IndexedRecord>,
-    /// Per ecosystem, so a lookup by `&str` needs no allocation.
-    pub(crate) by_package: HashMap<Ecosystem, HashMap<String, Vec<Candidate>>>,
+    /// Per ecosystem, so a lookup by `&str` needs no allocation. Fx hashing: the keys come from
+    /// the advisory database, and a scan looks up every package name of a lockfile.
+    pub(crate) by_package: FxHashMap<Ecosystem, FxHashMap<String, Vec<Candidate>>>,
     /// Sorted ids of each alias group.
     pub(crate) groups: Vec<Vec<String>>,
     /// Records of each alias group, by record number.
@@ -216,14 +218,6 @@ impl AdvisoryIndex {
                 continue;
             }
             aliases.link(&advisory.id, &advisory.aliases);
-            let every_entry: Vec<usize> = (0..advisory.affected.len()).collect();
-            let (severity, problems) = record_severity(&advisory, &every_entry);
-            for p in problems {
-                index.diagnostics.push(Diagnostic::warning(
-                    advisory.id.clone(),
-                    format!("severity vector `{}` cannot be scored: {}", p.vector, p.reason),
-                ));
-            }
             let record = index.records.len();
             index.add_entries(record, &advisory);
             let kind = informational_kind(&advisory);
@@ -231,7 +225,7 @@ impl AdvisoryIndex {
                 advisory,
                 kind,
                 group: 0,
-                severity,
+                severity: OnceLock::new(),
                 entry_severity: OnceLock::new(),
             });
         }
@@ -245,7 +239,7 @@ impl AdvisoryIndex {
         }
         index.groups = groups;
         index.stats.records = index.records.len();
-        index.stats.packages = index.by_package.values().map(HashMap::len).sum();
+        index.stats.packages = index.by_package.values().map(FxHashMap::len).sum();
         if index.stats.withdrawn > 0 {
             index.diagnostics.push(Diagnostic::info(
                 "advisories",
@@ -363,6 +357,11 @@ impl AdvisoryIndex {
         self.records.iter().map(|r| &r.advisory)
     }
 
+    /// The ecosystems that have at least one indexed entry.
+    pub fn ecosystems(&self) -> impl Iterator<Item = Ecosystem> + '_ {
+        self.by_package.iter().filter(|(_, names)| !names.is_empty()).map(|(eco, _)| *eco)
+    }
+
     /// The (ecosystem, normalized name) keys that have advisories.
     pub fn packages(&self) -> impl Iterator<Item = (Ecosystem, &str)> {
         self.by_package
@@ -373,13 +372,38 @@ impl AdvisoryIndex {
     /// The severity of `record` as matched through `entries` (the highest among them).
     pub(crate) fn severity_of(&self, record: usize, entries: &[usize]) -> Severity {
         let Some(r) = self.records.get(record) else { return Severity::unknown() };
-        let by_entry = r.entry_severity.get_or_init(|| entry_severities(&r.advisory, &r.severity));
+        let by_entry =
+            r.entry_severity.get_or_init(|| entry_severities(&r.advisory, r.record_severity()));
         entries
             .iter()
             .filter_map(|&i| by_entry.get(i))
             .max_by(|a, b| higher(a, b))
             .cloned()
-            .unwrap_or_else(|| r.severity.clone())
+            .unwrap_or_else(|| r.record_severity().clone())
+    }
+}
+
+impl IndexedRecord {
+    fn scored(&self) -> &(Severity, Vec<SeverityProblem>) {
+        self.severity.get_or_init(|| {
+            let every_entry: Vec<usize> = (0..self.advisory.affected.len()).collect();
+            record_severity(&self.advisory, &every_entry)
+        })
+    }
+
+    /// The record's severity through any entry.
+    pub(crate) fn record_severity(&self) -> &Severity {
+        &self.scored().0
+    }
+
+    /// One warning per severity vector of the record that cannot be scored.
+    pub(crate) fn scoring_diagnostics(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.scored().1.iter().map(|p| {
+            Diagnostic::warning(
+                self.advisory.id.clone(),
+                format!("severity vector `{}` cannot be scored: {}", p.vector, p.reason),
+            )
+        })
     }
 }
 

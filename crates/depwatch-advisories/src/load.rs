@@ -181,23 +181,22 @@ fn load_json_into(loaded: &mut Loaded, name: &str, json: &[u8]) {
         loaded.add(name, json);
         return;
     }
-    match serde_json::from_slice::<Vec<serde_json::Value>>(json) {
-        Ok(values) => {
-            for (i, value) in values.into_iter().enumerate() {
-                let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-                match Advisory::from_value(value) {
+    match Advisory::split_array(json) {
+        Ok(records) => {
+            for (i, record) in records.into_iter().enumerate() {
+                match Advisory::from_json(record.get().as_bytes()) {
                     Ok(a) => loaded.advisories.push(a),
                     Err(e) => loaded.skipped.push(SkippedRecord {
-                        record: id.unwrap_or_else(|| format!("{name}[{i}]")),
+                        record: Advisory::id_of(record.get())
+                            .unwrap_or_else(|| format!("{name}[{i}]")),
                         reason: e.to_string(),
                     }),
                 }
             }
         }
-        Err(e) => loaded.skipped.push(SkippedRecord {
-            record: name.to_owned(),
-            reason: RecordError::Json(e.to_string()).to_string(),
-        }),
+        Err(e) => {
+            loaded.skipped.push(SkippedRecord { record: name.to_owned(), reason: e.to_string() })
+        }
     }
 }
 
@@ -253,6 +252,24 @@ mod tests {
                 reason: "the record has no `id`".into()
             }]
         );
+    }
+
+    #[test]
+    fn an_array_record_that_fails_is_named_by_its_id_and_keeps_the_others() {
+        let loaded = load_json(
+            "list.json",
+            br#"[{"id":"C-1","affected":"nope"},
+                 {"id":"D-1","affected":[{"package":{"ecosystem":"crates.io","name":"x"},
+                   "ecosystem_specific":{"affects":{"functions":["x::f"]}}}]}]"#,
+        );
+        assert_eq!(loaded.skipped.len(), 1, "{:?}", loaded.skipped);
+        assert_eq!(loaded.skipped[0].record, "C-1");
+        let kept = loaded.advisories[0].affected[0].ecosystem_specific.as_ref().map(|r| r.get());
+        assert_eq!(kept, Some(r#"{"affects":{"functions":["x::f"]}}"#));
+        let err = load_json("bad.json", b"[{\"id\":1},").skipped;
+        assert_eq!(err.len(), 1);
+        assert_eq!(err[0].record, "bad.json");
+        assert!(err[0].reason.starts_with("not a valid OSV record: "), "{err:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::index::{
     higher, AdvisoryIndex, Bound, CompiledEntry, CompiledEvent, CompiledRange, EventKind,
+    IndexedRecord,
 };
 use crate::version::{Version, VersionError};
 use depwatch_core::{
@@ -268,6 +269,11 @@ impl AdvisoryIndex {
             {
                 report.findings.push(f);
             }
+            // Vectors are scored when a record first matches, so their problems are told
+            // with the findings they concern (once per scan: see `match_dependencies`).
+            for r in records.iter().filter_map(|&r| self.records.get(r)) {
+                report.diagnostics.extend(r.scoring_diagnostics());
+            }
         }
         report.findings.sort_by(|a, b| a.id.cmp(&b.id));
         report
@@ -351,7 +357,7 @@ impl AdvisoryIndex {
             .get(group)?
             .iter()
             .filter(|&&r| r != except)
-            .filter_map(|&r| self.records.get(r).map(|rec| &rec.severity))
+            .filter_map(|&r| self.records.get(r).map(IndexedRecord::record_severity))
             .filter(|s| s.rating != SeverityRating::Unknown)
             .max_by(|a, b| higher(a, b))?;
         Some(Severity { source: SeveritySource::Alias, ..best.clone() })
@@ -367,6 +373,7 @@ impl AdvisoryIndex {
         let mut unpinned: BTreeMap<&str, usize> = BTreeMap::new();
         let mut other_source: BTreeMap<&str, usize> = BTreeMap::new();
         let mut seen = BTreeSet::new();
+        let mut told = BTreeSet::new();
         for dep in dependencies {
             if dep.source != Source::Registry {
                 *other_source.entry(&dep.manifest).or_default() += 1;
@@ -381,7 +388,12 @@ impl AdvisoryIndex {
             }
             let r = self.match_package(dep.ecosystem, &dep.name, &dep.version, &dep.manifest);
             report.findings.extend(r.findings);
-            report.diagnostics.extend(r.diagnostics);
+            for d in r.diagnostics {
+                // A record matched through several packages reports its scoring problems once.
+                if told.insert((d.source.clone(), d.message.clone())) {
+                    report.diagnostics.push(d);
+                }
+            }
         }
         for (manifest, n) in unpinned {
             report.diagnostics.push(Diagnostic::warning(

@@ -68,8 +68,28 @@ pub struct Affected {
     pub ranges: Vec<Range>,
     #[serde(deserialize_with = "nullable")]
     pub versions: Vec<String>,
-    pub ecosystem_specific: Option<serde_json::Value>,
+    /// Kept as text: nothing in depwatch reads it, and RustSec's function lists made it the
+    /// costliest part of a record to parse into a tree.
+    pub ecosystem_specific: Option<RawJson>,
     pub database_specific: Option<serde_json::Value>,
+}
+
+/// A JSON value kept as its text (validated, not parsed into a tree).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// The value's JSON text, as it appeared in the record.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// `affected[].package`.
@@ -175,12 +195,20 @@ impl Advisory {
         Ok(advisory)
     }
 
-    /// Builds from an already parsed JSON value (for files holding several records).
-    pub fn from_value(value: serde_json::Value) -> Result<Advisory, RecordError> {
-        let advisory: Advisory =
-            serde_json::from_value(value).map_err(|e| RecordError::Json(e.to_string()))?;
-        advisory.validate()?;
-        Ok(advisory)
+    /// The records of a JSON array, each as its own text (for files holding several).
+    pub fn split_array(bytes: &[u8]) -> Result<Vec<&serde_json::value::RawValue>, RecordError> {
+        serde_json::from_slice(bytes).map_err(|e| RecordError::Json(e.to_string()))
+    }
+
+    /// A record's `id` when it has a string one, read without the rest (to name a record that
+    /// cannot be parsed).
+    pub fn id_of(json: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: Option<serde_json::Value>,
+        }
+        let id = serde_json::from_str::<Id>(json).ok()?.id?;
+        id.as_str().map(str::to_owned)
     }
 
     fn validate(&self) -> Result<(), RecordError> {

@@ -131,15 +131,14 @@ impl Batch {
             self.add_raw(name, json, None);
             return;
         }
-        match serde_json::from_slice::<Vec<serde_json::Value>>(json) {
-            Ok(values) => {
-                for (i, value) in values.into_iter().enumerate() {
-                    let text = value.to_string();
-                    let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-                    match Advisory::from_value(value) {
-                        Ok(advisory) => self.push(advisory, text, None),
+        match Advisory::split_array(json) {
+            Ok(records) => {
+                for (i, record) in records.into_iter().enumerate() {
+                    let text = record.get();
+                    match Advisory::from_json(text.as_bytes()) {
+                        Ok(advisory) => self.push(advisory, text.to_owned(), None),
                         Err(e) => self.skipped.push(SkippedRecord {
-                            record: id.unwrap_or_else(|| format!("{name}[{i}]")),
+                            record: Advisory::id_of(text).unwrap_or_else(|| format!("{name}[{i}]")),
                             reason: e.to_string(),
                         }),
                     }

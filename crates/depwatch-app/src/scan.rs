@@ -193,6 +193,7 @@ impl App {
             }
         }
         let index = AdvisoryIndex::from_records(records);
+        let covered: BTreeSet<Ecosystem> = index.ecosystems().collect();
         diagnostics.extend(index.diagnostics().iter().cloned());
         let report = index.match_dependencies(packages);
         diagnostics.extend(report.diagnostics);
@@ -212,7 +213,9 @@ impl App {
                 .then_with(|| a.id.cmp(&b.id))
                 .then_with(|| a.manifest.cmp(&b.manifest))
         });
-        let in_use: BTreeSet<Ecosystem> = packages.iter().map(|p| p.ecosystem).collect();
+        // An ecosystem whose records matched names is imported; ask the store about the rest.
+        let in_use: BTreeSet<Ecosystem> =
+            packages.iter().map(|p| p.ecosystem).filter(|e| !covered.contains(e)).collect();
         if !in_use.is_empty() {
             let known: BTreeSet<String> = self.store.advisory_ecosystems()?.into_iter().collect();
             for ecosystem in in_use.iter().filter(|e| !known.contains(e.as_str())) {

@@ -92,22 +92,41 @@ impl fmt::Display for PackagistVersion {
 const MODIFIER: &str =
     r"[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?[0-9]+)*)?)?([.-]?dev)?";
 
+// `(?i-u)`: Composer's patterns run in PCRE without `/u`, so case folding is ASCII only
+// (Unicode folding would accept `ſtable`). It also keeps regex's Unicode
+// tables out of the binary (a third of its relocated data, paid at every process start).
 static CLASSICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)^v?([0-9]{{1,5}})(\.[0-9]+)?(\.[0-9]+)?(\.[0-9]+)?{MODIFIER}$")).ok()
+    Regex::new(&format!(r"(?i-u)^v?([0-9]{{1,5}})(\.[0-9]+)?(\.[0-9]+)?(\.[0-9]+)?{MODIFIER}$"))
+        .ok()
 });
 
 static DATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^v?([0-9]{{4}}(?:[.:-]?[0-9]{{2}}){{1,6}}(?:[.:-]?[0-9]{{1,3}})?){MODIFIER}$"
+        r"(?i-u)^v?([0-9]{{4}}(?:[.:-]?[0-9]{{2}}){{1,6}}(?:[.:-]?[0-9]{{1,3}})?){MODIFIER}$"
     ))
     .ok()
 });
 
-static STABILITY_FLAG: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)@(?:stable|RC|beta|alpha|dev)$").ok());
+/// Where Composer's `{@(?:stable|RC|beta|alpha|dev)$}i` stability flag starts, if present.
+fn stability_flag(version: &str) -> Option<usize> {
+    ["stable", "RC", "beta", "alpha", "dev"].into_iter().find_map(|flag| {
+        let at = version.len().checked_sub(flag.len() + 1)?;
+        let (head, tail) = version.as_bytes().split_at(at);
+        (tail.first() == Some(&b'@') && tail.get(1..)?.eq_ignore_ascii_case(flag.as_bytes()))
+            .then_some(head.len())
+    })
+}
 
-static BUILD_METADATA: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^([^,\s+]+)\+[^\s]+$").ok());
+/// Composer's `{^([^,\s+]++)\+[^\s]++$}` build-metadata match: the part before the first `+`,
+/// when that part is non-empty without `,` or whitespace and the rest is non-empty without
+/// whitespace. PCRE's `\s` without `/u` is ASCII whitespace plus vertical tab.
+fn without_build_metadata(version: &str) -> Option<&str> {
+    let space = |c: char| c.is_ascii_whitespace() || c == '\x0b';
+    let (head, tail) = version.split_once('+')?;
+    let head_ok = !head.is_empty() && !head.contains(|c: char| c == ',' || space(c));
+    let tail_ok = !tail.is_empty() && !tail.contains(space);
+    (head_ok && tail_ok).then_some(head)
+}
 
 fn expand_stability(s: &str) -> String {
     let lower = s.to_ascii_lowercase();
@@ -123,22 +142,20 @@ fn expand_stability(s: &str) -> String {
 /// `VersionParser::normalize` for a single version (aliases `x as y` are lockfile syntax the
 /// parsers resolve; they are rejected here).
 fn normalize(input: &str) -> Result<String, String> {
-    let (Some(classical), Some(date), Some(flag), Some(meta)) =
-        (CLASSICAL.as_ref(), DATE.as_ref(), STABILITY_FLAG.as_ref(), BUILD_METADATA.as_ref())
-    else {
+    let (Some(classical), Some(date)) = (CLASSICAL.as_ref(), DATE.as_ref()) else {
         return Err("internal error: a Composer pattern failed to compile".to_owned());
     };
     let mut version = input.trim().to_owned();
-    if let Some(m) = flag.find(&version) {
-        version.truncate(m.start());
+    if let Some(at) = stability_flag(&version) {
+        version.truncate(at);
     }
     if matches!(version.as_str(), "master" | "trunk" | "default")
         || version.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("dev-"))
     {
         return Err("a branch version (dev-…) has no release order".to_owned());
     }
-    if let Some(c) = meta.captures(&version) {
-        version = c.get(1).map_or("", |m| m.as_str()).to_owned();
+    if let Some(head) = without_build_metadata(&version) {
+        version = head.to_owned();
     }
     let group = |c: &regex::Captures<'_>, i: usize| c.get(i).map_or("", |m| m.as_str()).to_owned();
     let (mut out, caps, index) = if let Some(c) = classical.captures(&version) {
@@ -270,6 +287,32 @@ mod tests {
         norm("1.0.0+foo", "1.0.0.0");
         norm("1.0.0@dev", "1.0.0.0");
         norm("1.0.0-stable", "1.0.0.0");
+    }
+
+    #[test]
+    fn flags_and_build_metadata_follow_composer_patterns() {
+        norm("1.0.0@STABLE", "1.0.0.0");
+        norm("1.0.0-beta2@rc", "1.0.0.0-beta2");
+        norm("2.1@Alpha", "2.1.0.0");
+        norm("1.0.0+build.5+more,x", "1.0.0.0");
+        norm("1.0.0-RC1+sha.5114f85", "1.0.0.0-RC1");
+        // Not stripped: an empty or spaced tail, or a comma before the `+`.
+        for bad in ["1.0.0+", "1.0.0+a b", "1,0+foo", "1.0.0@", "1.0.0@devx"] {
+            assert!(normalize(bad).is_err(), "{bad}");
+        }
+        assert_eq!(stability_flag("x@dev"), Some(1));
+        assert_eq!(stability_flag("@dev"), Some(0));
+        assert_eq!(stability_flag("dev"), None);
+        assert_eq!(without_build_metadata("+x"), None);
+    }
+
+    #[test]
+    fn case_folding_is_ascii_only_as_in_pcre_without_u() {
+        // U+017F (long s) folds to `s` under Unicode rules only: `ſtable` is not `stable`.
+        for bad in ["1.0.0-\u{17f}table", "1.0.0@\u{17f}table", "v\u{17f}1.0"] {
+            assert!(normalize(bad).is_err(), "{bad}");
+        }
+        norm("1.0.0-BETA", "1.0.0.0-beta");
     }
 
     #[test]

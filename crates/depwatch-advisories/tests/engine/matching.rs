@@ -451,3 +451,44 @@ fn aliased_records_of_different_kinds_stay_separate_findings() {
     );
     assert!(report.findings[1].aliases.contains(&"RUSTSEC-2019-0036".to_owned()));
 }
+
+#[test]
+fn unscorable_vectors_are_told_once_with_the_records_that_match() {
+    // Two packages of one record, each matched; a second record with the same bad vector
+    // does not match and says nothing (its vectors are never scored).
+    let bad = |id: &str, names: &[&str]| {
+        let affected: Vec<String> = names
+            .iter()
+            .map(|n| {
+                format!(
+                    r#"{{"package":{{"ecosystem":"npm","name":"{n}"}},
+                         "ranges":[{{"type":"SEMVER","events":[{{"introduced":"0"}},{{"fixed":"2.0.0"}}]}}]}}"#
+                )
+            })
+            .collect();
+        parse(&format!(
+            r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z",
+                 "severity":[{{"type":"CVSS_V3","score":"CVSS:3.1/AV:Q"}}],
+                 "affected":[{}]}}"#,
+            affected.join(",")
+        ))
+    };
+    let idx = index(vec![bad("X-30", &["m", "n"]), bad("X-31", &["o"])]);
+    assert!(idx.diagnostics().is_empty(), "{:#?}", idx.diagnostics());
+    let deps = [
+        Dependency::new(Ecosystem::Npm, "m", "1.0.0", "package-lock.json"),
+        Dependency::new(Ecosystem::Npm, "n", "1.0.0", "package-lock.json"),
+        Dependency::new(Ecosystem::Npm, "o", "3.0.0", "package-lock.json"),
+    ];
+    let report = idx.match_dependencies(&deps);
+    assert_eq!(report.findings.len(), 2, "{report:#?}");
+    assert!(report.findings.iter().all(|f| f.severity.rating == SeverityRating::Unknown));
+    let told: Vec<(&str, &str)> =
+        report.diagnostics.iter().map(|d| (d.source.as_str(), d.message.as_str())).collect();
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0].0, "X-30");
+    assert!(
+        told[0].1.starts_with("severity vector `CVSS:3.1/AV:Q` cannot be scored: "),
+        "{told:?}"
+    );
+}
