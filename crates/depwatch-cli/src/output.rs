@@ -13,8 +13,15 @@ pub enum Format {
 }
 
 /// Prints `value` as pretty JSON on stdout.
+///
+/// Streamed through a buffer rather than built as one string first: a scan's JSON lists
+/// every package, and the whole document would be hundreds of KB of fresh memory.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(32 * 1024, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(())
 }
 
