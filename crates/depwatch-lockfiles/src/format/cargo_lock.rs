@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use toml_parser::decoder::{Encoding, ScalarKind};
+use toml_parser::lexer::{Token, TokenKind};
 use toml_parser::parser::{
     parse_document, Event, EventKind, EventReceiver, RecursionGuard, ValidateWhitespace,
 };
@@ -199,6 +200,7 @@ fn read_lock(text: &str) -> Result<RawLock<'_>, LockError> {
 
 /// The parts of a `Cargo.lock` depwatch reads. Other keys (`patch`, legacy `root`, the
 /// `replace` of a package, future additions) are skipped.
+#[derive(Debug)]
 struct RawLock<'a> {
     /// Format version: absent for v1 and v2, `3` or `4` since.
     version: Option<u32>,
@@ -209,7 +211,7 @@ struct RawLock<'a> {
     has_metadata_checksums: bool,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct RawPackage<'a> {
     name: Cow<'a, str>,
     version: Version<'a>,
@@ -431,6 +433,102 @@ struct Header<'a> {
     is_array: bool,
 }
 
+/// The fewest tokens handed to the parser at once: a few kilobytes, reused, instead of a
+/// vector for the whole file.
+const PIECE_TOKENS: usize = 512;
+
+/// Cuts the token stream into pieces that `parse_document` reads one after another, giving
+/// the same events and errors as the whole stream.
+///
+/// Why: `Lexer::into_vec` sizes its vector at two tokens per seven bytes (24 bytes each,
+/// about 700 KB for a 100 KB lockfile), and the first touch of those pages was a tenth of
+/// the page faults of a whole `depwatch scan`. One buffer of a few kilobytes, refilled,
+/// costs none.
+///
+/// Where it is safe to cut (read from `toml_parser` 1.1's `parser/document.rs`): only before
+/// a `[` that starts a line (after a newline and any whitespace) while every `[` and `{`
+/// read so far has been closed by a closer of its own kind. The parser leaves its top-level
+/// loop across lines only for arrays and inline tables (and their error recovery,
+/// `ignore_to_value_close`), and those end only at their matching closer; everything else
+/// ends at or before a newline, and a comment always runs to one. So at such a `[` the
+/// parser is back in its top-level loop with nothing pending: a piece that ends there runs
+/// out of tokens there and stops with no error and no event (`eof` reports only a token it
+/// finds), and the `[` is where the next piece starts, so the parser's look-backs for error
+/// spans (to the last significant token) stop within the piece. Once a closer does not match
+/// what is open (or has nothing to close), the parser's nesting may differ from the
+/// brackets', and the rest of the document is one piece.
+struct Pieces<'a> {
+    lexer: toml_parser::lexer::Lexer<'a>,
+    /// The `[` that starts the next piece, read while ending this one.
+    next_start: Option<Token>,
+    /// The brackets open so far, `true` for a `{`.
+    open: Vec<bool>,
+    /// Only whitespace since the last newline (or the start).
+    at_line_start: bool,
+    /// A closer did not match: no more cuts.
+    unbalanced: bool,
+    min_tokens: usize,
+}
+
+impl<'a> Pieces<'a> {
+    fn new(lexer: toml_parser::lexer::Lexer<'a>, min_tokens: usize) -> Self {
+        Self {
+            lexer,
+            next_start: None,
+            open: Vec::new(),
+            at_line_start: true,
+            unbalanced: false,
+            min_tokens: min_tokens.max(1),
+        }
+    }
+
+    /// Replaces the content of `tokens` with the next piece (the last one ends with the
+    /// lexer's `Eof`); `false` once there is none.
+    fn fill(&mut self, tokens: &mut Vec<Token>) -> bool {
+        tokens.clear();
+        tokens.extend(self.next_start.take());
+        for token in self.lexer.by_ref() {
+            match token.kind() {
+                TokenKind::Newline => self.at_line_start = true,
+                TokenKind::Whitespace => {}
+                kind => {
+                    let cut = kind == TokenKind::LeftSquareBracket
+                        && self.at_line_start
+                        && self.open.is_empty()
+                        && !self.unbalanced
+                        && tokens.len() >= self.min_tokens;
+                    self.at_line_start = false;
+                    self.unbalanced |= !balanced(&mut self.open, kind);
+                    if cut {
+                        self.next_start = Some(token);
+                        return true;
+                    }
+                }
+            }
+            tokens.push(token);
+        }
+        !tokens.is_empty()
+    }
+}
+
+/// Tracks `kind` in the brackets `open` (`true` for a `{`): `false` for a closer that does not
+/// close the last one open.
+fn balanced(open: &mut Vec<bool>, kind: TokenKind) -> bool {
+    match kind {
+        TokenKind::LeftSquareBracket => {
+            open.push(false);
+            true
+        }
+        TokenKind::LeftCurlyBracket => {
+            open.push(true);
+            true
+        }
+        TokenKind::RightSquareBracket => open.pop() == Some(false),
+        TokenKind::RightCurlyBracket => open.pop() == Some(true),
+        _ => true,
+    }
+}
+
 /// Reads a `Cargo.lock` in one pass over `toml_parser`'s events, keeping only what depwatch
 /// uses. `toml` first builds a spanned table of the whole document and then deserializes it;
 /// that intermediate tree was most of the parse time and memory, so the checks it made
@@ -463,9 +561,46 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn read(text: &'a str) -> Result<RawLock<'a>, LockError> {
+        Self::read_in_pieces(text, PIECE_TOKENS)
+    }
+
+    /// Reads the document a piece at a time (see [`Pieces`]), with one token buffer reused.
+    fn read_in_pieces(text: &'a str, min_tokens: usize) -> Result<RawLock<'a>, LockError> {
+        let source = toml_parser::Source::new(text);
+        let mut reader = Self::new(source);
+        let mut syntax_error: Option<ParseError> = None;
+        {
+            // The same wrapping as `toml`: comments and newlines validated, depth bounded.
+            // One chain for the whole document: the guard counts depth across pieces.
+            let mut validated = ValidateWhitespace::new(&mut reader, source);
+            let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
+            let mut pieces = Pieces::new(source.lex(), min_tokens);
+            let mut tokens = Vec::with_capacity(min_tokens.saturating_mul(2).min(1 << 16));
+            while pieces.fill(&mut tokens) {
+                parse_document(&tokens, &mut guarded, &mut syntax_error);
+            }
+        }
+        reader.finish(syntax_error)
+    }
+
+    /// The whole document lexed into one vector, then parsed at once: what
+    /// [`Self::read_in_pieces`] must be indistinguishable from.
+    #[cfg(test)]
+    fn read_whole(text: &'a str) -> Result<RawLock<'a>, LockError> {
         let source = toml_parser::Source::new(text);
         let tokens = source.lex().into_vec();
-        let mut reader = Reader {
+        let mut reader = Self::new(source);
+        let mut syntax_error: Option<ParseError> = None;
+        {
+            let mut validated = ValidateWhitespace::new(&mut reader, source);
+            let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
+            parse_document(&tokens, &mut guarded, &mut syntax_error);
+        }
+        reader.finish(syntax_error)
+    }
+
+    fn new(source: toml_parser::Source<'a>) -> Self {
+        Reader {
             source,
             root: Table::default(),
             current: Table::default(),
@@ -482,26 +617,23 @@ impl<'a> Reader<'a> {
             structure_error: None,
             value_error: None,
             seq: 0,
-        };
-        let mut syntax_error: Option<ParseError> = None;
-        {
-            // The same wrapping as `toml`: comments and newlines validated, depth bounded.
-            let mut validated = ValidateWhitespace::new(&mut reader, source);
-            let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
-            parse_document(&tokens, &mut guarded, &mut syntax_error);
         }
-        reader.finish_table();
-        if let Some(e) = syntax_error.or(reader.structure_error) {
+    }
+
+    /// Ends the document: its last section, then the error that wins, if any.
+    fn finish(mut self, syntax_error: Option<ParseError>) -> Result<RawLock<'a>, LockError> {
+        self.finish_table();
+        if let Some(e) = syntax_error.or(self.structure_error) {
             return Err(LockError::from_parse(&e));
         }
-        if let Some((_, e)) = reader.value_error {
+        if let Some((_, e)) = self.value_error {
             return Err(LockError::from_parse(&e));
         }
         Ok(RawLock {
-            version: reader.version,
-            package: reader.packages,
-            dependencies: reader.dependencies,
-            has_metadata_checksums: reader.has_metadata_checksums,
+            version: self.version,
+            package: self.packages,
+            dependencies: self.dependencies,
+            has_metadata_checksums: self.has_metadata_checksums,
         })
     }
 
@@ -1803,6 +1935,278 @@ mod tests {
             assert_eq!(parsed.packages.first().map(|p| p.version.as_str()), Some(version));
             let canonical = semver::Version::parse(version).map(|v| v.to_string()).ok();
             assert_eq!(canonical.as_deref(), Some(version));
+        }
+    }
+
+    /// Reading in pieces must be indistinguishable from reading the whole token vector: the
+    /// same result or the same error (message, span, the one that wins), and below that the
+    /// same parser events and every reported syntax error, for real files, the scenario
+    /// fixtures, cases aimed at the cutting rule, and thousands of seeded mutations of them.
+    mod pieces {
+        use super::super::*;
+        use toml_parser::parser::Event;
+
+        /// The parser's events and all its errors, from the whole vector (`None`) or from
+        /// pieces of at least `min_tokens`.
+        fn events(text: &str, min_tokens: Option<usize>) -> (Vec<Event>, Vec<ParseError>) {
+            let source = toml_parser::Source::new(text);
+            let mut events = Vec::new();
+            let mut errors = Vec::new();
+            {
+                let mut validated = ValidateWhitespace::new(&mut events, source);
+                let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
+                match min_tokens {
+                    None => parse_document(&source.lex().into_vec(), &mut guarded, &mut errors),
+                    Some(min) => {
+                        let mut pieces = Pieces::new(source.lex(), min);
+                        let mut tokens = Vec::new();
+                        while pieces.fill(&mut tokens) {
+                            parse_document(&tokens, &mut guarded, &mut errors);
+                        }
+                    }
+                }
+            }
+            (events, errors)
+        }
+
+        fn count_pieces(text: &str, min_tokens: usize) -> usize {
+            let mut pieces = Pieces::new(toml_parser::Source::new(text).lex(), min_tokens);
+            let mut tokens = Vec::new();
+            std::iter::from_fn(|| pieces.fill(&mut tokens).then_some(())).count()
+        }
+
+        fn assert_same(text: &str) {
+            let shown = if text.len() < 4000 { text } else { "(long text)" };
+            let whole = format!("{:?}", Reader::read_whole(text));
+            for min in [1, 7, PIECE_TOKENS] {
+                let pieces = format!("{:?}", Reader::read_in_pieces(text, min));
+                assert_eq!(pieces, whole, "pieces of at least {min} tokens:\n{shown}");
+            }
+            assert_eq!(events(text, Some(1)), events(text, None), "events:\n{shown}");
+        }
+
+        fn fixture(path: &str) -> String {
+            let path = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        }
+
+        /// The Cargo.lock scenario fixtures and the fuzz regressions.
+        fn fixtures() -> Vec<String> {
+            let mut texts = Vec::new();
+            for dir in ["cargo_lock", "fuzz_regressions"] {
+                let path = format!("{}/tests/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+                let mut names: Vec<String> = std::fs::read_dir(&path)
+                    .unwrap_or_else(|e| panic!("{path}: {e}"))
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| dir == "cargo_lock" || n.starts_with("cargo_lock"))
+                    .collect();
+                names.sort();
+                texts.extend(names.iter().map(|n| fixture(&format!("{dir}/{n}"))));
+            }
+            assert!(texts.len() >= 10, "{} fixtures", texts.len());
+            texts
+        }
+
+        /// Where a cut could go wrong: brackets the parser does not nest the way they are
+        /// written, values and strings over several lines, headers after whitespace, bare
+        /// carriage returns, nesting past the recursion limit.
+        fn edge_cases() -> Vec<String> {
+            let pkg = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n";
+            let deep = format!("x = {}{}\n", "[".repeat(90), "]".repeat(90));
+            let deep_tables = format!("x = {}1{}\n", "{ a = ".repeat(90), " }".repeat(90));
+            let middles = [
+                "x = { ]\n[a]\nb = 1\n",
+                "x = [ { ] }\n[a]\n",
+                "x = [ } ]\n[a]\n",
+                "x = [\n[1],\n[2]\n]\n[a]\n",
+                "x = [\n  [1],\n[2]\n]\n[a]\n",
+                "x = {\na = 1\n}\n[b]\n",
+                "x = { {a = 1} }\n[b]\nc = 2\n",
+                "x = { [1] }\n[b]\n",
+                "x = { a [1] }\n[b]\n",
+                "x = { a = ]\n[b]\n}\n",
+                "[a\n[b]\n",
+                "[[a]\n[b]\n",
+                "[a]]\n[b]\n",
+                "[]\n[b]\n",
+                "[[]]\n[b]\n",
+                "]\n[b]\n",
+                "}\n[b]\n",
+                "{\n[b]\n",
+                "x = \"\"\"\n[a]\n\"\"\"\n[b]\n",
+                "x = '''\n[a]\n'''\n[b]\n",
+                "x = \"\n[a]\n",
+                "# c\n  [a]\n\t[b]\n",
+                "x = [ # c\n[a]\n]\n[b]\n",
+                "x = 1 [a]\n[b]\n",
+                "\r[a]\r\n[b]\r\n",
+                "a = \n[b]\n",
+                "a.\n[b]\n",
+                "a\n[b]\n",
+                "= 1\n[b]\n",
+                "x = [1,\n]\n[b]\n",
+                "x = {a=[\n]}\n[b]\n",
+                "x = [1 2\n]\n[b]\n",
+                "x = [ = ]\n[b]\n",
+                "x = = [\n]\n[b]\n",
+                "x = 1 # c # d\n[b]\n",
+            ];
+            let mut texts =
+                vec![String::new(), "[".to_owned(), "\n[".to_owned(), deep, deep_tables];
+            for middle in middles {
+                texts.push(middle.to_owned());
+                texts.push(format!("{pkg}{middle}{pkg}"));
+                texts.push(format!("version = 4\n{middle}{pkg}"));
+            }
+            texts.push(format!("{pkg}x = {}\n{pkg}", "[".repeat(100)));
+            texts.push(format!("{pkg}x = {}\n[a]\n{}\n{pkg}", "[".repeat(100), "]".repeat(100)));
+            texts
+        }
+
+        /// xorshift64*: the same mutations on every run, without a dependency.
+        struct Rng(u64);
+
+        impl Rng {
+            fn next(&mut self) -> u64 {
+                self.0 ^= self.0 >> 12;
+                self.0 ^= self.0 << 25;
+                self.0 ^= self.0 >> 27;
+                self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+            }
+
+            fn below(&mut self, n: usize) -> usize {
+                usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+            }
+
+            /// A char boundary of `text`, its end included.
+            fn boundary(&mut self, text: &str) -> usize {
+                let mut i = self.below(text.len() + 1);
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            }
+        }
+
+        const INSERTS: [&str; 16] = [
+            "[", "]", "{", "}", "\"", "'", "\n", "=", ",", "#", ".", "\"\"\"", "'''", " ", "\r",
+            "\t",
+        ];
+
+        /// Where the punctuation is (bytes TOML gives meaning to).
+        fn punctuation(text: &str) -> Vec<usize> {
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| b"[]{}\"'\n=,#.".contains(b))
+                .map(|(i, _)| i)
+                .collect()
+        }
+
+        fn lines(text: &str) -> Vec<&str> {
+            text.split_inclusive('\n').collect()
+        }
+
+        /// One to three edits: punctuation inserted, deleted or doubled, the text truncated,
+        /// two lines swapped, a header line copied elsewhere.
+        fn mutate(text: &str, rng: &mut Rng) -> String {
+            let mut text = text.to_owned();
+            for _ in 0..1 + rng.below(3) {
+                match rng.below(7) {
+                    0 | 1 => {
+                        let at = rng.boundary(&text);
+                        let insert = INSERTS.get(rng.below(INSERTS.len())).copied().unwrap_or("[");
+                        text.insert_str(at, insert);
+                    }
+                    2 | 3 => {
+                        let marks = punctuation(&text);
+                        if let Some(&at) = marks.get(rng.below(marks.len())) {
+                            if rng.below(2) == 0 {
+                                text.remove(at);
+                            } else {
+                                let byte = text.get(at..=at).unwrap_or_default().to_owned();
+                                text.insert_str(at, &byte);
+                            }
+                        }
+                    }
+                    4 => {
+                        let at = rng.boundary(&text);
+                        text.truncate(at);
+                    }
+                    5 => {
+                        let mut lines = lines(&text);
+                        if !lines.is_empty() {
+                            let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
+                            lines.swap(a, b);
+                        }
+                        text = lines.concat();
+                    }
+                    _ => {
+                        let mut lines = lines(&text);
+                        let headers: Vec<&str> = lines
+                            .iter()
+                            .copied()
+                            .filter(|l| l.trim_start().starts_with('['))
+                            .collect();
+                        if let Some(header) = headers.get(rng.below(headers.len())) {
+                            let at = rng.below(lines.len() + 1);
+                            lines.insert(at, header);
+                        }
+                        text = lines.concat();
+                    }
+                }
+            }
+            text
+        }
+
+        #[test]
+        fn real_lockfile_reads_the_same_in_pieces() {
+            let text = fixture("real/rustsec.Cargo.lock");
+            assert_same(&text);
+            assert!(Reader::read_in_pieces(&text, PIECE_TOKENS).is_ok());
+            // With the smallest pieces, every header starts one.
+            let headers = text.lines().filter(|l| l.starts_with('[')).count();
+            let preamble = usize::from(!text.starts_with('['));
+            assert_eq!(count_pieces(&text, 1), headers + preamble);
+            let pieces = count_pieces(&text, PIECE_TOKENS);
+            assert!(pieces > 20, "{pieces} pieces");
+            let mut rng = Rng(0x5eed_0001);
+            for _ in 0..20 {
+                assert_same(&mutate(&text, &mut rng));
+            }
+        }
+
+        #[test]
+        fn fixtures_and_edge_cases_read_the_same_in_pieces() {
+            let real = fixture("real/rustsec.Cargo.lock");
+            // A prefix of the real file (to a line end): many packages, quick to mutate.
+            let prefix_end = real.get(..6000).and_then(|p| p.rfind('\n')).map_or(0, |i| i + 1);
+            let mut bases = fixtures();
+            bases.push(real.get(..prefix_end).unwrap_or_default().to_owned());
+            bases.extend(edge_cases());
+            let mut rng = Rng(0x5eed_0002);
+            let mut checked = 0;
+            for base in &bases {
+                assert_same(base);
+                checked += 1;
+                for _ in 0..40 {
+                    assert_same(&mutate(base, &mut rng));
+                    checked += 1;
+                }
+            }
+            assert!(checked > 4000, "{checked} inputs");
+        }
+
+        /// A cut never comes after a closer that did not match: from there the parser's
+        /// nesting need not follow the brackets'.
+        #[test]
+        fn no_cut_after_an_unmatched_closer() {
+            let pkg = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n";
+            assert_eq!(count_pieces(&format!("{pkg}{pkg}{pkg}"), 1), 3);
+            assert_eq!(count_pieces(&format!("{pkg}x = [ {{ ] }}\n{pkg}{pkg}"), 1), 1);
+            assert_eq!(count_pieces(&format!("{pkg}]\n{pkg}{pkg}"), 1), 1);
+            assert_eq!(count_pieces(&format!("{pkg}x = [\n{pkg}]\n{pkg}"), 1), 2);
+            assert_eq!(count_pieces(&format!("{pkg}  {pkg}x = 1 {pkg}"), 1), 2);
         }
     }
 }
