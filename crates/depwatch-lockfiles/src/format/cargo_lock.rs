@@ -571,7 +571,8 @@ impl<'a> Reader<'a> {
         let mut syntax_error: Option<ParseError> = None;
         {
             // The same wrapping as `toml`: comments and newlines validated, depth bounded.
-            // One chain for the whole document: the guard counts depth across pieces.
+            // One chain for the whole document, so that its state (the guard's depth) spans
+            // the pieces.
             let mut validated = ValidateWhitespace::new(&mut reader, source);
             let mut guarded = RecursionGuard::new(&mut validated, MAX_DEPTH);
             let mut pieces = Pieces::new(source.lex(), min_tokens);
