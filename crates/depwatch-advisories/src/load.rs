@@ -184,7 +184,7 @@ fn load_json_into(loaded: &mut Loaded, name: &str, json: &[u8]) {
     match Advisory::split_array(json) {
         Ok(records) => {
             for (i, record) in records.into_iter().enumerate() {
-                match Advisory::from_json(record.get().as_bytes()) {
+                match Advisory::from_json_str(record.get()) {
                     Ok(a) => loaded.advisories.push(a),
                     Err(e) => loaded.skipped.push(SkippedRecord {
                         record: Advisory::id_of(record.get())

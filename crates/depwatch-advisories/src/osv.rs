@@ -189,8 +189,17 @@ pub struct Reference {
 impl Advisory {
     /// Parses one record from JSON, checking what makes it usable at all.
     pub fn from_json(bytes: &[u8]) -> Result<Advisory, RecordError> {
-        let advisory: Advisory =
-            serde_json::from_slice(bytes).map_err(|e| RecordError::Json(e.to_string()))?;
+        Advisory::checked(serde_json::from_slice(bytes))
+    }
+
+    /// [`Advisory::from_json`] for text already known to be UTF-8 (serde_json then skips
+    /// re-validating every string).
+    pub fn from_json_str(text: &str) -> Result<Advisory, RecordError> {
+        Advisory::checked(serde_json::from_str(text))
+    }
+
+    fn checked(parsed: Result<Advisory, serde_json::Error>) -> Result<Advisory, RecordError> {
+        let advisory = parsed.map_err(|e| RecordError::Json(e.to_string()))?;
         advisory.validate()?;
         Ok(advisory)
     }
@@ -274,6 +283,8 @@ mod tests {
     #[test]
     fn rejects_what_cannot_be_used() {
         assert_eq!(Advisory::from_json(br#"{"modified":"x"}"#), Err(RecordError::MissingId));
+        assert_eq!(Advisory::from_json_str(r#"{"id":" "}"#), Err(RecordError::MissingId));
+        assert!(matches!(Advisory::from_json_str("[1]"), Err(RecordError::Json(_))));
         assert_eq!(
             Advisory::from_json(br#"{"id":"X","schema_version":"2.0.0"}"#),
             Err(RecordError::UnsupportedSchema("2.0.0".into()))

@@ -135,7 +135,7 @@ impl Batch {
             Ok(records) => {
                 for (i, record) in records.into_iter().enumerate() {
                     let text = record.get();
-                    match Advisory::from_json(text.as_bytes()) {
+                    match Advisory::from_json_str(text) {
                         Ok(advisory) => self.push(advisory, text.to_owned(), None),
                         Err(e) => self.skipped.push(SkippedRecord {
                             record: Advisory::id_of(text).unwrap_or_else(|| format!("{name}[{i}]")),

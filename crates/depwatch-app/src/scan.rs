@@ -182,7 +182,7 @@ impl App {
         let stored = self.store.advisories_for_packages(&keys)?;
         let mut records = Vec::with_capacity(stored.len());
         for row in stored {
-            match Advisory::from_json(row.json.as_bytes()) {
+            match Advisory::from_json_str(&row.json) {
                 Ok(a) => records.push(a),
                 // Imports only store records that parse; a failure here means a newer or
                 // damaged database, worth saying but not worth failing the scan.

@@ -166,7 +166,7 @@ impl App {
 
 /// The record read for people; `affected_repositories` is left empty.
 fn detail_of(stored: &StoredAdvisory) -> Result<AdvisoryDetail, ViewError> {
-    let record = Advisory::from_json(stored.raw_json.as_bytes()).map_err(|e| {
+    let record = Advisory::from_json_str(&stored.raw_json).map_err(|e| {
         ViewError::Store(depwatch_store::StoreError::Encode {
             what: "advisory record",
             message: format!("stored record {} cannot be read: {e}", stored.id),
