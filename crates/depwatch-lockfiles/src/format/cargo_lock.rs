@@ -561,6 +561,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn read(text: &'a str) -> Result<RawLock<'a>, LockError> {
+        // The fuzzer also checks that reading in pieces is indistinguishable from reading
+        // the whole token vector, including with the smallest pieces (a cut at every header).
+        #[cfg(fuzzing)]
+        {
+            let whole = format!("{:?}", Self::read_whole(text));
+            for min_tokens in [1, PIECE_TOKENS] {
+                let pieces = format!("{:?}", Self::read_in_pieces(text, min_tokens));
+                assert_eq!(whole, pieces, "pieces of at least {min_tokens} tokens differ");
+            }
+        }
         Self::read_in_pieces(text, PIECE_TOKENS)
     }
 
@@ -586,7 +596,7 @@ impl<'a> Reader<'a> {
 
     /// The whole document lexed into one vector, then parsed at once: what
     /// [`Self::read_in_pieces`] must be indistinguishable from.
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     fn read_whole(text: &'a str) -> Result<RawLock<'a>, LockError> {
         let source = toml_parser::Source::new(text);
         let tokens = source.lex().into_vec();
