@@ -46,9 +46,9 @@ if command -v hyperfine > /dev/null; then
   # hits both commands of a block alike, and the per-block ratios show the spread.
   blocks=10
   per_block=$(( (runs + blocks - 1) / blocks ))
+  dw_args=(-n "depwatch scan" "$(printf '%q ' "${dw_cmd[@]}")")
+  ca_args=(-n "cargo audit" "$(printf '%q ' "${ca_cmd[@]}")")
   for b in $(seq "$blocks"); do
-    dw_args=(-n "depwatch scan" "$(printf '%q ' "${dw_cmd[@]}")")
-    ca_args=(-n "cargo audit" "$(printf '%q ' "${ca_cmd[@]}")")
     if [ $((b % 2)) -eq 1 ]; then order=("${dw_args[@]}" "${ca_args[@]}"); else order=("${ca_args[@]}" "${dw_args[@]}"); fi
     hyperfine -N --style none --warmup 3 --runs "$per_block" -i --export-json "$work/hf-$b.json" "${order[@]}" > /dev/null 2>&1
   done

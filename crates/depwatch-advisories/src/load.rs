@@ -59,18 +59,18 @@ impl Loaded {
     fn add(&mut self, file: &str, json: &[u8]) {
         match Advisory::from_json(json) {
             Ok(a) => self.advisories.push(a),
-            Err(e) => self.skipped.push(skip(file, json, &e)),
+            Err(e) => self.skipped.push(SkippedRecord::of(file, json, e.to_string())),
         }
     }
 }
 
-fn skip(file: &str, json: &[u8], error: &RecordError) -> SkippedRecord {
-    // Name the record by its id when the JSON is good enough to have one.
-    let id = serde_json::from_slice::<serde_json::Value>(json)
-        .ok()
-        .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
-        .filter(|id| !id.trim().is_empty());
-    SkippedRecord { record: id.unwrap_or_else(|| file.to_owned()), reason: error.to_string() }
+impl SkippedRecord {
+    /// The record in `json` (from `file`), named by its id when the JSON is good enough to
+    /// have one, else by the file.
+    pub fn of(file: &str, json: &[u8], reason: String) -> SkippedRecord {
+        let id = Advisory::id_of(json).filter(|id| !id.trim().is_empty());
+        SkippedRecord { record: id.unwrap_or_else(|| file.to_owned()), reason }
+    }
 }
 
 /// Reads the `*.json` entries of an OSV `all.zip`, in archive order.
@@ -187,16 +187,17 @@ fn load_json_into(loaded: &mut Loaded, name: &str, json: &[u8]) {
                 match Advisory::from_json_str(record.get()) {
                     Ok(a) => loaded.advisories.push(a),
                     Err(e) => loaded.skipped.push(SkippedRecord {
-                        record: Advisory::id_of(record.get())
+                        record: Advisory::id_of(record.get().as_bytes())
                             .unwrap_or_else(|| format!("{name}[{i}]")),
                         reason: e.to_string(),
                     }),
                 }
             }
         }
-        Err(e) => {
-            loaded.skipped.push(SkippedRecord { record: name.to_owned(), reason: e.to_string() })
-        }
+        Err(e) => loaded.skipped.push(SkippedRecord {
+            record: name.to_owned(),
+            reason: RecordError::Json(e.to_string()).to_string(),
+        }),
     }
 }
 

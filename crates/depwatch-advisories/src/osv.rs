@@ -205,18 +205,18 @@ impl Advisory {
     }
 
     /// The records of a JSON array, each as its own text (for files holding several).
-    pub fn split_array(bytes: &[u8]) -> Result<Vec<&serde_json::value::RawValue>, RecordError> {
-        serde_json::from_slice(bytes).map_err(|e| RecordError::Json(e.to_string()))
+    pub fn split_array(bytes: &[u8]) -> serde_json::Result<Vec<&serde_json::value::RawValue>> {
+        serde_json::from_slice(bytes)
     }
 
-    /// A record's `id` when it has a string one, read without the rest (to name a record that
-    /// cannot be parsed).
-    pub fn id_of(json: &str) -> Option<String> {
+    /// A record's `id` when it is a JSON object with a string one, read without the rest (to
+    /// name a record that cannot be parsed).
+    pub fn id_of(json: &[u8]) -> Option<String> {
         #[derive(Deserialize)]
         struct Id {
             id: Option<serde_json::Value>,
         }
-        let id = serde_json::from_str::<Id>(json).ok()?.id?;
+        let id = serde_json::from_slice::<Id>(json).ok()?.id?;
         id.as_str().map(str::to_owned)
     }
 

@@ -120,7 +120,7 @@ impl Batch {
         });
         match parsed {
             Ok((advisory, text)) => self.push(advisory, text.to_owned(), hint),
-            Err(reason) => self.skipped.push(skipped(file, json, reason)),
+            Err(reason) => self.skipped.push(SkippedRecord::of(file, json, reason)),
         }
     }
 
@@ -138,7 +138,8 @@ impl Batch {
                     match Advisory::from_json_str(text) {
                         Ok(advisory) => self.push(advisory, text.to_owned(), None),
                         Err(e) => self.skipped.push(SkippedRecord {
-                            record: Advisory::id_of(text).unwrap_or_else(|| format!("{name}[{i}]")),
+                            record: Advisory::id_of(text.as_bytes())
+                                .unwrap_or_else(|| format!("{name}[{i}]")),
                             reason: e.to_string(),
                         }),
                     }
@@ -172,14 +173,6 @@ impl Batch {
             raw_json,
         });
     }
-}
-
-fn skipped(file: &str, json: &[u8], reason: String) -> SkippedRecord {
-    let id = serde_json::from_slice::<serde_json::Value>(json)
-        .ok()
-        .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
-        .filter(|id| !id.trim().is_empty());
-    SkippedRecord { record: id.unwrap_or_else(|| file.to_owned()), reason }
 }
 
 /// The ecosystem an `…/<Ecosystem>/all.zip` URL or file path names, if any.
